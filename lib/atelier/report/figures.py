@@ -32,7 +32,11 @@ def _downsample(data):
 
 
 def _to_values(data):
-    return alt.utils.data.to_values(_downsample(data))
+    """Inline the (thinned) data as values; polars and pandas frames both work via narwhals."""
+    data = _downsample(data)
+    if not isinstance(data, dict):
+        data = alt.utils.data.to_eager_narwhals_dataframe(data)
+    return alt.utils.data.to_values(data)
 
 
 alt.data_transformers.register("atelier", _to_values)

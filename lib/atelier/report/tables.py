@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -18,6 +19,10 @@ def _fmt(value) -> str:
             return "--"
         return f"{value:.4g}"
     return str(value)
+
+
+def _json_cell(value) -> str:
+    return json.dumps(value.to_list() if hasattr(value, "to_list") else value)
 
 
 def _latex_escape(text: str) -> str:
@@ -47,8 +52,9 @@ def save_table(df, name: str, directory: Path | None = None) -> pl.DataFrame:
     out = Path(directory) if directory is not None else current_run().tables
     out.mkdir(parents=True, exist_ok=True)
     frame.write_parquet(out / f"{name}.parquet")
-    flat = frame.select(
-        [pl.col(c).cast(pl.String) if dt.is_nested() else pl.col(c) for c, dt in frame.schema.items()]
+    flat = frame.select(  # CSV and LaTeX cells hold nested values as JSON text
+        [pl.col(c).map_elements(_json_cell, return_dtype=pl.String) if dt.is_nested() else pl.col(c)
+         for c, dt in frame.schema.items()]
     )
     flat.write_csv(out / f"{name}.csv")
     (out / f"{name}.tex").write_text(to_latex(flat))

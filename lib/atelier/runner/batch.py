@@ -1,0 +1,202 @@
+"""Run many notebook runs, up to ``jobs`` at once, with quiet live progress and clean interrupts.
+
+Each run executes in a worker of its own (a local process here, a submitit job in
+``submit``); a worker is anything with ``done()``, ``failure()``, ``cancel()`` and ``kill()``. The
+batch prints one line when a run starts and one when it ends, and every ``progress_every``
+seconds one status line per active run, read from the partially written output notebook
+(papermill saves it as each cell starts). Skips runs that already finished ok unless
+``force``. On SIGINT or SIGTERM it stops the workers (which kill their kernels), removes the
+temporary dirs of unfinished runs and raises KeyboardInterrupt.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import deque
+from pathlib import Path
+from typing import Callable, Protocol, TextIO
+
+from atelier.runner.rundir import RunSpec, finalize, is_done, now, read_manifest, remove_tmp, write_manifest
+
+POLL_S = 0.2
+GRACE_S = 10.0
+
+
+class Worker(Protocol):
+    """A run executing somewhere: a local process or a submitit job."""
+
+    def done(self) -> bool: ...
+
+    def failure(self) -> str: ...  # why it ended without renaming its run dir into place
+
+    def cancel(self) -> None: ...  # ask it to stop: it kills its kernel, removes its temporary dir
+
+    def kill(self) -> None: ...  # stop it now
+
+
+class LocalWorker:
+    """One run in its own process, ``python -m atelier.runner.execute``, logging to runner.log."""
+
+    def __init__(self, spec: RunSpec):
+        with open(spec.tmp / "runner.log", "ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "atelier.runner.execute", spec.to_json()],
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                start_new_session=True,  # a terminal's Ctrl-C reaches the batch, which stops workers in order
+            )
+
+    def done(self) -> bool:
+        return self.proc.poll() is not None
+
+    def failure(self) -> str:
+        return f"worker exited with code {self.proc.returncode} before finishing (see runner.log)"
+
+    def cancel(self) -> None:
+        """Ask the worker to stop; it kills its kernel and removes its temporary dir."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+
+@dataclasses.dataclass
+class Outcome:
+    spec: RunSpec
+    status: str  # ok | failed | skipped
+    error: dict | None = None
+    duration_s: float | None = None
+
+    @property
+    def path(self) -> Path:
+        return self.spec.final
+
+
+@dataclasses.dataclass
+class _Active:
+    spec: RunSpec
+    worker: Worker
+    started: str
+    t0: float
+    reported: float
+    where: str = "starting kernel"
+
+
+def progress(tmp: Path) -> str | None:
+    """Where a run is, from its partially written notebook: 'cell i/n', or None if unreadable."""
+    try:
+        cells = json.loads((tmp / "notebook.ipynb").read_text())["cells"]
+    except FileNotFoundError:
+        return "starting kernel" if tmp.exists() else "finishing"  # else renamed into place
+    except (OSError, ValueError, KeyError):  # caught mid-write
+        return None
+    states = [cell.get("metadata", {}).get("papermill", {}).get("status") for cell in cells]
+    if "running" in states:
+        return f"cell {states.index('running') + 1}/{len(cells)}"
+    return "between cells" if "pending" in states else "finishing"
+
+
+def _elapsed(seconds: float) -> str:
+    m, s = divmod(int(seconds), 60)
+    return f"{m}m{s:02d}s"
+
+
+def _collect(run: _Active) -> Outcome:
+    """The outcome of a finished worker; a worker that died before renaming is recorded failed."""
+    spec = run.spec
+    if spec.tmp.exists():
+        error = {"exception": "WorkerError", "message": run.worker.failure(), "cell": None}
+        write_manifest(spec, spec.tmp, "failed", error, run.started, time.monotonic() - run.t0)
+        finalize(spec)
+    manifest = read_manifest(spec.final)
+    return Outcome(spec, manifest["status"], manifest["error"], manifest["duration_s"])
+
+
+def _stop(active: list[_Active]) -> None:
+    """Cancel every worker, kill those still alive after GRACE_S, remove their temporary dirs."""
+    for run in active:
+        run.worker.cancel()
+    deadline = time.monotonic() + GRACE_S
+    while time.monotonic() < deadline and not all(run.worker.done() for run in active):
+        time.sleep(POLL_S)
+    for run in active:
+        run.worker.kill()
+        remove_tmp(run.spec)
+
+
+def _finish_line(outcome: Outcome) -> str:
+    took = f"{outcome.duration_s:.0f}s"
+    if outcome.status == "ok":
+        return f"ok      {outcome.spec.label} ({took}) -> {outcome.path}"
+    e = outcome.error
+    where = f" in cell {e['cell']}" if e.get("cell") is not None else ""
+    return f"FAILED  {outcome.spec.label} ({took}): {e['exception']}{where}: {e['message']} -> {outcome.path}"
+
+
+def run_batch(specs: list[RunSpec], jobs: int = 1, force: bool = False,
+              start: Callable[[RunSpec], Worker] = LocalWorker, progress_every: float = 10.0,
+              stream: TextIO | None = None) -> list[Outcome]:
+    """Execute ``specs`` with at most ``jobs`` workers at once; return one Outcome per spec."""
+    stream = stream or sys.stdout
+
+    def say(line: str) -> None:
+        print(line, file=stream, flush=True)
+
+    outcomes: list[Outcome] = []
+    pending: deque[RunSpec] = deque()
+    for spec in specs:
+        if not force and is_done(spec):
+            say(f"skip    {spec.label} (done: {spec.final}; --force reruns it)")
+            outcomes.append(Outcome(spec, "skipped"))
+        else:
+            pending.append(spec)
+
+    active: list[_Active] = []
+    stop_requested = []  # set by SIGINT/SIGTERM, acted on between polls: nothing is left half-started
+
+    def request_stop(signum, frame):
+        stop_requested.append(signum)
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        while (pending or active) and not stop_requested:
+            while pending and len(active) < max(jobs, 1):
+                spec = pending.popleft()
+                spec.tmp.mkdir(parents=True, exist_ok=True)
+                try:
+                    worker = start(spec)
+                except BaseException:
+                    remove_tmp(spec)
+                    raise
+                t0 = time.monotonic()
+                active.append(_Active(spec, worker, now(), t0, t0))
+                say(f"start   {spec.label}")
+            for run in list(active):
+                if run.worker.done():
+                    active.remove(run)
+                    outcome = _collect(run)
+                    outcomes.append(outcome)
+                    say(_finish_line(outcome))
+                elif time.monotonic() - run.reported >= progress_every:
+                    run.reported = time.monotonic()
+                    run.where = progress(run.spec.tmp) or run.where
+                    say(f"  ...   {run.spec.label}: {run.where}, {_elapsed(run.reported - run.t0)}")
+            time.sleep(POLL_S)
+        if stop_requested:
+            say(f"interrupted: stopping {len(active)} run(s)")
+            raise KeyboardInterrupt
+    except BaseException:  # interrupted, or a worker could not be started: leave nothing running
+        _stop(active)
+        raise
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return outcomes
