@@ -5,6 +5,11 @@ import os
 import pytest
 import torch
 
+if not torch.cuda.is_available():
+    # Triton fixes "interpreted or compiled" when a kernel is first defined, and lightning imports
+    # triton early: set the interpreter before any test module is collected.
+    os.environ.setdefault("TRITON_INTERPRET", "1")
+
 
 @pytest.fixture(autouse=True, scope="session")
 def _isolated_outputs(tmp_path_factory):
