@@ -1,0 +1,54 @@
+import wave
+
+import numpy as np
+import pytest
+
+from atelier.data.media import SAMPLE_RATE, number_words, render, speech_pairs, write_wav
+from atelier.data.media.speech import _render_uncached
+
+
+def test_rendering_is_deterministic_and_cached():
+    a = _render_uncached("forty two", "en+f3", 150)
+    b = _render_uncached("forty two", "en+f3", 150)
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(render("forty two", "en+f3", 150), a)
+    assert a.dtype == np.float32 and 0.05 < np.abs(a).max() <= 1.0
+
+
+def test_voice_and_speed_change_the_audio():
+    slow, fast = render("seven", "en", 100), render("seven", "en", 300)
+    assert len(slow) > 1.5 * len(fast)  # words per minute
+    assert 0.2 < len(render("seven", "en", 160)) / SAMPLE_RATE < 2.0  # one short word, in seconds
+    assert not np.array_equal(render("seven", "en+f3"), render("seven", "en+m3"))
+
+
+def test_speech_pairs_is_the_product_of_its_knobs():
+    pairs = speech_pairs(["one", "two"], voices=("en", "en+f3"), speeds=(140, 180))
+    assert pairs.columns == ["id", "text", "voice", "speed", "sample_rate", "waveform"]
+    assert len(pairs) == 8 and pairs["id"].n_unique() == 8
+    row = pairs.row(5, named=True)
+    rendered = render(row["text"], row["voice"], row["speed"])
+    np.testing.assert_array_equal(np.asarray(row["waveform"], np.float32), rendered)
+
+
+def test_number_words():
+    assert [number_words(n) for n in (0, 7, 13, 20, 42, 99)] == [
+        "zero", "seven", "thirteen", "twenty", "forty two", "ninety nine"]
+
+
+def test_wav_file_round_trip(tmp_path):
+    wave_in = render("three")
+    path = write_wav(tmp_path / "three.wav", wave_in)
+    with wave.open(str(path)) as w:
+        assert (w.getframerate(), w.getnchannels(), w.getsampwidth()) == (SAMPLE_RATE, 1, 2)
+        back = np.frombuffer(w.readframes(w.getnframes()), "<i2") / 32767
+    np.testing.assert_allclose(back, wave_in, atol=1 / 32767)
+
+
+def test_bad_input_is_named():
+    with pytest.raises(ValueError, match="unknown espeak-ng voice 'klingon'.*en-us"):
+        render("one", "klingon")
+    with pytest.raises(ValueError, match="variant"):
+        render("one", "en+nosuch")
+    with pytest.raises(ValueError, match="speed 10"):
+        render("one", "en", 10)
