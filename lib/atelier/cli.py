@@ -84,6 +84,9 @@ def cmd_run(args) -> int:
     out = Path(args.out) if args.out else outputs_root()
     specs = [spec for s in chosen for spec in resolve(s, out, args.preset, args.seed, args.set, args.grid)]
     start = submitit_starter(out) if args.executor == "submitit" else LocalWorker
+    # Kernels inherit this: --jobs runs share the cores instead of each spawning one thread per
+    # core (oversubscribed OpenMP threads slow small-model training by an order of magnitude).
+    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // args.jobs)))
     try:
         outcomes = run_batch(specs, jobs=args.jobs, force=args.force, start=start, progress_every=args.progress_every)
     except KeyboardInterrupt:

@@ -5,6 +5,7 @@ notebook, params, manifest, claims (computed; at smoke they need not hold), figu
 """
 
 import json
+import os
 import subprocess
 import sys
 
@@ -21,6 +22,7 @@ def test_notebook_runs_at_smoke_preset(study, tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "atelier", "run", study, "--preset", "smoke", "--out", str(tmp_path)],
         capture_output=True, text=True, timeout=600,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},  # two test workers share two cores
     )
     assert proc.returncode == 0, f"atelier run {study} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     runs = [p for p in (tmp_path / study).iterdir() if not p.name.startswith(".")]
