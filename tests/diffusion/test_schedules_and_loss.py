@@ -144,3 +144,31 @@ def test_key_padding_attention_mask_reaches_the_model():
     padding[:, 4:] = False
     MaskedDiffusionLoss("linear", 5)(Spy(torch.zeros(6)), {"tokens": tokens, "attention_mask": padding})
     assert seen["mask"].shape == (3, 1, 1, 6) and torch.equal(seen["mask"][:, 0, 0], padding)
+
+
+def test_per_token_terms_are_the_weighted_cross_entropy_at_masked_positions_and_sum_to_per_example():
+    # Context-free model: CE at a masked position is logsumexp(logits) - logits[x_i] in closed form;
+    # within a sequence every term shares the weight w(t) of that sequence's t.
+    V, mask_id = 9, 8
+    logits = torch.linspace(-1.0, 1.0, V)
+    seen = {}
+
+    class Spy(FixedCategorical):
+        def features(self, tokens, mask=None):
+            seen["z"] = tokens.clone()
+            return super().features(tokens, mask)
+
+    tokens = torch.randint(0, mask_id, (32, 10))
+    batch = {"tokens": tokens}
+    objective = MaskedDiffusionLoss(Linear(), mask_id)
+    terms = objective.per_token(Spy(logits), batch, generator=torch.Generator().manual_seed(3))
+    masked = seen["z"] == mask_id
+    assert torch.equal(terms != 0, masked)
+    ce = torch.logsumexp(logits, 0) - logits[tokens]  # [B, T]
+    ratio = torch.where(masked, terms / ce, torch.nan)  # w(t_b) at the masked positions
+    rows = masked.any(1)
+    spread = ratio.nan_to_num(0).amax(1) - torch.where(masked, ratio, torch.inf).amin(1)
+    assert (spread[rows].abs() < 1e-4 * ratio.nan_to_num(0).amax(1)[rows]).all()
+    assert (ratio[masked] >= 1.0).all()  # linear: w(t) = 1/t >= 1
+    again = objective.per_example(Spy(logits), batch, generator=torch.Generator().manual_seed(3))
+    torch.testing.assert_close(terms.sum(1), again)

@@ -113,3 +113,18 @@ def test_bad_inputs_name_the_valid_values():
         model(torch.zeros(1, T + 1, dtype=torch.long))
     with pytest.raises(ValueError, match="shape"):
         model(torch.zeros(1, T, dtype=torch.long), mask=torch.ones(T, T - 1, dtype=torch.bool))
+
+
+def test_position_embedding_adds_one_learned_vector_per_position_to_the_block_input():
+    torch.manual_seed(0)
+    cfg = TransformerConfig(vocab_size=13, width=16, depth=1, n_heads=2, max_len=10, attention="bidirectional",
+                            pos_embedding=True)
+    model = Transformer(cfg)
+    tokens = torch.full((2, 6), 4)  # one token everywhere: only the position embedding tells positions apart
+    _, hidden = model(tokens, return_hidden=True)
+    expected = (model.tok_emb.weight[4] + model.pos_emb.weight[:6]) * model.embedding_scale  # [6, D]
+    torch.testing.assert_close(hidden[0], expected.expand(2, 6, 16))
+    assert model.parameter_roles()["pos_emb.weight"] == "embedding"
+    plain = Transformer(TransformerConfig(vocab_size=13, width=16, depth=1, n_heads=2, max_len=10))
+    assert model.num_params(non_embedding=True) == plain.num_params(non_embedding=True)
+    assert model.num_params(non_embedding=False) == plain.num_params(non_embedding=False) + 10 * 16

@@ -51,8 +51,8 @@ class MaskedDiffusionLoss:
         return self.eps + (1 - self.eps) * u
 
     def _noise_and_score(self, model, batch: dict, generator=None):
-        """Noise the batch once; (nelbo [B] nats summed per sequence, masked Bool[B, T],
-        noisable Bool[B, T], CE [M] of the M masked tokens)."""
+        """Noise the batch once; (weighted CE [B, T]: w(t) * CE at masked positions, 0 elsewhere,
+        masked Bool[B, T], noisable Bool[B, T], CE [M] of the M masked tokens)."""
         tokens = batch["tokens"]
         B, T = tokens.shape
         noisable = batch.get("loss_mask")
@@ -65,17 +65,23 @@ class MaskedDiffusionLoss:
         h = model.features(z, mask=attention_mask_of(batch))  # [B, T, D]
         logits = model.unembed(h[masked])  # [M, V], M = masked positions
         ce = F.cross_entropy(logits.float(), tokens[masked], reduction="none")  # [M]
-        row = masked.nonzero()[:, 0]  # [M]: the example of each masked position
-        nelbo = torch.zeros(B, device=tokens.device).index_add(0, row, ce) * self.schedule.weight(t)
-        return nelbo, masked, noisable, ce
+        ce_bt = torch.zeros(B, T, device=tokens.device).masked_scatter(masked, ce)  # [B, T], row-major like h[masked]
+        return ce_bt * self.schedule.weight(t)[:, None], masked, noisable, ce
 
     def per_example(self, model, batch: dict, generator=None) -> torch.Tensor:
         """One-sample NELBO estimate of each sequence [B], in nats summed over its noisable
         tokens (an upper bound on -log p(x) in expectation; average several calls to tighten)."""
+        return self._noise_and_score(model, batch, generator)[0].sum(1)
+
+    def per_token(self, model, batch: dict, generator=None) -> torch.Tensor:
+        """One-sample NELBO terms of each position [B, T]: w(t) * CE where the token was masked, 0
+        elsewhere (its row sums are per_example). Grouping them, e.g. by the modality of each
+        token, splits the NELBO into per-group parts that add up to the whole."""
         return self._noise_and_score(model, batch, generator)[0]
 
     def __call__(self, model, batch: dict):
-        nelbo, masked, noisable, ce = self._noise_and_score(model, batch)
+        weighted, masked, noisable, ce = self._noise_and_score(model, batch)
+        nelbo = weighted.sum(1)
         n_tokens = noisable.sum().clamp(min=1)
         loss = nelbo.sum() / n_tokens
         metrics = {"nelbo": loss.detach(),

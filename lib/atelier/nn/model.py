@@ -36,6 +36,7 @@ class TransformerConfig:
     dropout: float = 0.0
     attention: str = "causal"  # default mask: causal | bidirectional
     rope_base: float = 10000.0
+    pos_embedding: bool = False  # add a learned absolute position embedding to the token embeddings
 
     def __post_init__(self):
         for name in ("vocab_size", "width", "depth", "n_heads", "max_len"):
@@ -117,6 +118,7 @@ class Transformer(nn.Module):
         self.cfg, self.parameterisation = cfg, p
         self.embedding_scale, self.output_scale = p.embedding_scale(cfg), p.output_scale(cfg)
         self.tok_emb = nn.Embedding(cfg.vocab_size, cfg.width)
+        self.pos_emb = nn.Embedding(cfg.max_len, cfg.width) if cfg.pos_embedding else None
         self.drop = nn.Dropout(cfg.dropout)
         self.blocks = nn.ModuleList(
             Block(cfg, p.residual_scale(cfg), p.attention_scale(cfg)) for _ in range(cfg.depth))
@@ -139,7 +141,7 @@ class Transformer(nn.Module):
                 roles[name] = "final_norm"
             elif isinstance(owner, nn.RMSNorm):
                 roles[name] = "norm"
-            elif owner is self.tok_emb:
+            elif owner is self.tok_emb or owner is self.pos_emb:
                 roles[name] = "embedding"
             elif owner is self.lm_head:
                 roles[name] = "unembedding"
@@ -171,7 +173,10 @@ class Transformer(nn.Module):
             raise ValueError(f"sequence length {T} exceeds max_len={self.cfg.max_len}")
         attn_mask, is_causal = sdpa_mask(self.cfg.attention if mask is None else mask, T)
         cos, sin = self.rope_cos[:T], self.rope_sin[:T]
-        x = self.drop(self.tok_emb(tokens) * self.embedding_scale)
+        x = self.tok_emb(tokens)
+        if self.pos_emb is not None:
+            x = x + self.pos_emb.weight[:T]  # [T, D] broadcast over the batch
+        x = self.drop(x * self.embedding_scale)
         for block in self.blocks:
             if hidden is not None:
                 hidden.append(x)
@@ -201,10 +206,11 @@ class Transformer(nn.Module):
         return (logits, hidden) if return_hidden else logits
 
     def num_params(self, non_embedding: bool = True) -> int:
-        """Parameter count; non_embedding leaves out the embedding and unembedding matrices."""
+        """Parameter count; non_embedding leaves out the embedding (token and position) and
+        unembedding matrices."""
         n = sum(p.numel() for p in self.parameters())
         if non_embedding:
-            n -= self.tok_emb.weight.numel()
+            n -= self.tok_emb.weight.numel() + (self.pos_emb.weight.numel() if self.pos_emb is not None else 0)
             if not self.cfg.tie_embeddings:
                 n -= self.lm_head.weight.numel()
         return n

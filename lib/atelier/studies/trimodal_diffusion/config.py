@@ -1,0 +1,117 @@
+"""Config of the tri-modal masked-diffusion study: data, models, the five experiments' grids.
+
+The defaults are the cpu preset (about ten minutes on two CPU cores with one torch thread, once
+the tokenizer, audio codebook, speech renderings and sample classifiers are cached); ``smoke``
+only wires every experiment; ``gpu`` is the paper-like sweep for one H100.
+
+Every training run is WSD (warmup, constant LR, linear decay over the last ``decay_fraction``
+of its steps), so the token budgets of one model size branch their cooldowns off one constant-LR
+run, and the mixing, noise-schedule and batch experiments run at a (size, budget) of the
+scaling grid, whose run is their shared baseline.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import ClassVar
+
+from atelier.studies.config import StudyConfig
+
+BALANCED = (1.0, 1.0, 1.0)
+
+
+@dataclasses.dataclass(frozen=True)
+class Config(StudyConfig):
+    """Defaults are the cpu preset."""
+
+    # data: text BPE + 16 grey levels + audio codebook + specials in one id space
+    text_domains: tuple[str, ...] = ("fortunes", "wordnet-examples")
+    text_vocab_size: int = 1024
+    text_documents: int = 3000  # per domain; short WordNet examples are joined into ~seq_len documents
+    speech_words: int = 10  # the number words 0..speech_words-1, spoken
+    speech_voices: tuple[str, ...] = ("en", "en-us", "en+m3", "en+f2")
+    speech_speeds: tuple[int, ...] = (130, 160, 190)
+    codebook_size: int = 64  # audio k-means centroids, fitted on the number words at 160 wpm (cached)
+    seq_len: int = 84  # <task> <bos> caption <eos> <img> 64 codes </img> fits
+    # models: bidirectional transformers under CompleteP relative to base_width x base_depth
+    base_width: int = 32
+    base_depth: int = 2
+    head_dim: int = 16
+    init_std: float = 0.02
+    embedding_std: float = 1.0  # unit-scale token embeddings (muP / CompleteP papers)
+    attention_mult: float = 1.0  # on CompleteP's 1/d_head attention scale
+    pos_embedding: bool = True  # learned absolute positions on top of RoPE (masked image tokens need them)
+    # optimisation at the logical batch size (AdamW, WSD)
+    batch_size: int = 32  # logical batch B_log, sequences per step
+    lr: float = 0.01
+    beta1: float = 0.9
+    beta2: float = 0.98
+    eps: float = 1e-8
+    weight_decay: float = 0.0
+    warmup_steps: int = 20
+    decay_fraction: float = 0.2
+    noise_schedule: str = "linear"  # training schedule of every run but the schedule sweep
+    threads: int = 1  # torch CPU threads; 1 avoids OpenMP spin-waits on a shared machine
+    # evaluation: per-modality NELBO on a fixed balanced validation set with fixed noise
+    eval_examples: int = 256
+    eval_passes: int = 2  # noise draws per example (common to every model)
+    # 1. scaling grid: widths x budgets (optimizer steps at the logical batch)
+    widths: tuple[int, ...] = (32, 48, 64, 96)
+    depth: int = 2
+    budgets: tuple[int, ...] = (120, 240, 480)
+    # 2-4. mixing, schedules, batch size: all at (sweep_width, sweep_budget) of the grid
+    sweep_width: int = 48
+    sweep_budget: int = 240
+    mixtures: tuple[tuple[float, float, float], ...] = (BALANCED, (4.0, 1.0, 1.0), (1.0, 4.0, 1.0),
+                                                        (1.0, 1.0, 4.0))  # text, image, audio
+    noise_schedules: tuple[str, ...] = ("linear", "cosine", "polynomial")
+    polynomial_p: float = 2.0
+    batch_factors: tuple[float, ...] = (0.5, 1.0, 2.0)  # physical batch / logical batch
+    # 5. sampling: the largest model at the largest budget
+    sampler_steps: tuple[int, ...] = (4, 16)
+    sampler_temperatures: tuple[float, ...] = (0.0, 1.0)
+    sampler_orders: tuple[str, ...] = ("ancestral", "topk", "random")
+    threshold_taus: tuple[float, ...] = (0.9,)  # Fast-dLLM threshold (adaptive steps, NFE reported)
+    image_prompts: int = 40  # text-to-image prompts per grid cell (balanced over digits)
+    audio_prompts: int = 20  # text-to-speech prompts per grid cell (balanced over words)
+    text_prompts: int = 6  # text continuations per grid cell, scored by SmolLM2
+    text_prefix: int = 8  # visible text tokens of a continuation prompt
+    gallery_prompts: int = 100  # text-to-image samples of the chosen default (the accuracy claim)
+
+    PRESETS: ClassVar[dict] = {
+        "smoke": {"text_documents": 200, "speech_voices": ("en", "en-us"), "speech_speeds": (160,),
+                  "eval_examples": 32, "eval_passes": 1, "widths": (16, 32, 48, 64), "budgets": (6, 9, 12),
+                  "warmup_steps": 2, "sweep_width": 32, "sweep_budget": 9, "sampler_steps": (4,),
+                  "sampler_temperatures": (0.0,), "image_prompts": 10, "audio_prompts": 10, "text_prompts": 2,
+                  "gallery_prompts": 10},
+        "gpu": {"text_documents": 60000, "speech_words": 20, "speech_voices": ("en", "en-us", "en+m3", "en+f2",
+                                                                                "en+f4", "en-gb-x-rp", "en+m7"),
+                "speech_speeds": (120, 140, 160, 180, 200), "codebook_size": 256, "seq_len": 96,
+                "text_vocab_size": 4096, "head_dim": 32, "batch_size": 128, "base_width": 64,
+                "eval_examples": 4096, "eval_passes": 4, "threads": 8,
+                "widths": (64, 128, 192, 256, 384, 512), "depth": 4, "budgets": (2000, 4000, 8000, 16000),
+                "warmup_steps": 200, "sweep_width": 192, "sweep_budget": 4000,
+                "mixtures": (BALANCED, (4.0, 1.0, 1.0), (1.0, 4.0, 1.0), (1.0, 1.0, 4.0), (2.0, 2.0, 1.0),
+                             (1.0, 2.0, 2.0)),
+                "polynomial_p": 2.0, "batch_factors": (0.25, 0.5, 1.0, 2.0, 4.0),
+                "sampler_steps": (4, 8, 16, 32, 64), "sampler_temperatures": (0.0, 0.5, 1.0),
+                "threshold_taus": (0.7, 0.8, 0.9, 0.95), "image_prompts": 200, "audio_prompts": 100,
+                "text_prompts": 64, "gallery_prompts": 1000},
+    }
+
+    def __post_init__(self):
+        if self.sweep_width not in self.widths or self.sweep_budget not in self.budgets:
+            raise ValueError(f"sweep_width={self.sweep_width} and sweep_budget={self.sweep_budget} must be in "
+                             f"widths={self.widths} and budgets={self.budgets}: the grid run is their baseline")
+        if 1.0 not in self.batch_factors or self.mixtures[0] != BALANCED or self.noise_schedules[0] != \
+                self.noise_schedule:
+            raise ValueError("batch_factors must hold 1.0, mixtures must start with the balanced mixture "
+                             f"{BALANCED} and noise_schedules with noise_schedule={self.noise_schedule!r}: "
+                             "those are the shared baselines")
+        if any(w % self.head_dim for w in self.widths):
+            raise ValueError(f"widths={self.widths} must be multiples of head_dim={self.head_dim}")
+        if len(self.widths) < 2 or len(self.budgets) < 2 or list(self.budgets) != sorted(self.budgets):
+            raise ValueError(f"widths={self.widths} and budgets={self.budgets} need >= 2 values each, "
+                             "budgets ascending")
+        if any(b * (1 - self.decay_fraction) < self.warmup_steps for b in self.budgets):
+            raise ValueError(f"warmup_steps={self.warmup_steps} must end before the smallest budget's cooldown")

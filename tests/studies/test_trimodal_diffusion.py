@@ -1,0 +1,155 @@
+"""Study 01 (tri-modal masked diffusion): branching WSD against separate runs, the per-modality NELBO
+against its analytic value, the scaling fit against a known law, and the analysis helpers."""
+
+import dataclasses
+import math
+
+import numpy as np
+import polars as pl
+import pytest
+import torch
+from torch import nn
+
+from atelier.nn import Transformer, TransformerConfig
+from atelier.studies.config import ConfigError
+from atelier.studies.trimodal_diffusion import (Config, choose_default, continuation_perplexity, fit_laws,
+                                                modality_losses, monotonicity, spread, train_budgets, train_config,
+                                                versus_random)
+from atelier.train import NextTokenLoss, TrainConfig, fit
+
+
+def test_presets_build_and_bad_values_name_the_valid_ones():
+    for name in ("smoke", "cpu", "gpu"):
+        cfg = Config.preset(name)
+        assert cfg.sweep_width in cfg.widths and cfg.sweep_budget in cfg.budgets
+    with pytest.raises(ValueError, match="widths"):
+        Config().override(sweep_width=40)
+    with pytest.raises(ConfigError, match="valid fields"):
+        Config().override(width=3)
+
+
+class Tokens(torch.utils.data.Dataset):
+    def __init__(self, n, T=8, V=11):
+        self.x = torch.randint(0, V, (n, T), generator=torch.Generator().manual_seed(0))
+
+    def __len__(self):
+        return len(self.x)
+
+    def __getitem__(self, i):
+        return {"tokens": self.x[i]}
+
+
+def test_branched_cooldowns_equal_separate_wsd_runs(tmp_path):
+    # A WSD run of S steps equals the constant run up to its decay followed by a linear cooldown
+    # resumed with the same AdamW state: compare both budgets with separately trained WSD runs.
+    def model():
+        torch.manual_seed(0)
+        return Transformer(TransformerConfig(vocab_size=11, width=16, depth=1, n_heads=2, max_len=8))
+
+    data, batch = Tokens(64), 4
+    cfg = Config.preset("smoke").override(warmup_steps=2, decay_fraction=0.25, lr=3e-3)
+    configs = [dataclasses.replace(train_config(cfg, s, seed=0), log_every=1) for s in (8, 12)]
+    branched = train_budgets(model(), configs, data, batch, NextTokenLoss(), "t", run_dir=tmp_path)
+    for config, trained in zip(configs, branched):
+        loader = torch.utils.data.DataLoader(torch.utils.data.Subset(data, range(config.steps * batch)), batch)
+        alone = fit(config, model(), NextTokenLoss(), loader, run_dir=tmp_path, name=f"alone{config.steps}")
+        for a, b in zip(trained.model.parameters(), alone.model.parameters()):
+            torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+        assert trained.curve["step"].max() <= config.steps and trained.examples == config.steps * batch
+
+
+def test_sde_and_plain_batch_configs_see_the_same_tokens():
+    cfg = Config()
+    base = train_config(cfg, 240, seed=0)
+    sde, plain = train_config(cfg, 240, 0, 2.0, sde=True), train_config(cfg, 240, 0, 2.0, sde=False)
+    assert sde.steps == plain.steps == 120
+    assert sde.lr == pytest.approx(base.lr * math.sqrt(2)) and plain.lr == base.lr
+    assert sde.betas[0] == pytest.approx(1 - 2 * (1 - base.betas[0])) and plain.betas == base.betas
+
+
+class Uniform(nn.Module):
+    """Predicts the uniform distribution over V ids everywhere (features/unembed protocol)."""
+
+    def __init__(self, V):
+        super().__init__()
+        self.V = V
+
+    def features(self, tokens, mask=None):
+        return torch.zeros(*tokens.shape, 1)
+
+    def unembed(self, h):
+        return torch.zeros(*h.shape[:-1], self.V)
+
+
+def test_per_modality_nelbo_of_a_uniform_model_is_log_v_for_every_modality():
+    # CE = log V at every masked position and E_t[w(t) P(masked | t)] = E_t[(1/t) t] = 1 (linear
+    # schedule), so each modality's NELBO per token is log V in expectation.
+    V, mask_id, B, T = 20, 19, 64, 12
+    g = torch.Generator().manual_seed(0)
+    modality = torch.randint(0, 4, (B, T), generator=g)  # special, text, image, audio
+    batch = {"tokens": torch.randint(0, mask_id, (B, T), generator=g), "modality": modality,
+             "loss_mask": torch.rand(B, T, generator=g) < 0.8}
+    losses = modality_losses(Uniform(V), [batch], mask_id, passes=200)
+    for name in ("text", "image", "audio", "all"):
+        assert losses[name] == pytest.approx(math.log(V), rel=0.03), name
+
+
+def synthetic_grid(E=1.2, A=30.0, alpha=0.4, B=200.0, beta=0.3):
+    rows = []
+    for N in (1e4, 3e4, 1e5, 3e5):
+        for D in (1e5, 3e5, 1e6):
+            base = E + A / N**alpha + B / D**beta
+            for m, scale in (("text", 1.0), ("image", 0.8), ("audio", 0.6), ("all", 0.9)):
+                rows.append({"N": N, "D": D, "modality": m, "loss": scale * base})
+    return pl.DataFrame(rows)
+
+
+def test_scaling_fit_recovers_a_known_law_and_predicts_the_held_out_size():
+    laws, predictions = fit_laws(synthetic_grid())
+    assert (laws["heldout_max_rel_error"] < 1e-3).all()
+    assert predictions.filter("held_out")["N"].unique().to_list() == [3e5]
+
+
+def test_monotonicity_counts_each_rise_once():
+    grid = synthetic_grid()
+    assert monotonicity(grid)["not_falling"].sum() == 0
+    bumped = grid.with_columns(loss=pl.when((pl.col("N") == 1e5) & (pl.col("D") == 3e5) & (pl.col("modality") == "image"))
+                               .then(10.0).otherwise(pl.col("loss")))
+    counts = monotonicity(bumped)
+    image = {r["axis"]: r["not_falling"] for r in counts.filter(pl.col("modality") == "image").iter_rows(named=True)}
+    assert image == {"N": 1, "D": 1} and counts["not_falling"].sum() == 2  # up from below along N and along D
+    assert set(counts["pairs"]) == {8, 9}  # 3 budgets x 3 size steps (N), 4 sizes x 2 budget steps (D)
+
+
+def test_spread_default_and_margin_helpers():
+    finals = pl.DataFrame({"rule": ["SDE rule"] * 3 + ["no rule"] * 3, "loss": [2.0, 2.1, 2.05, 1.8, 2.0, 2.6]})
+    assert dict(spread(finals).iter_rows()) == pytest.approx({"SDE rule": 0.1, "no rule": 0.8})
+    grid = pl.DataFrame({"order": ["topk", "topk", "random", "random", "ancestral", "ancestral", "threshold"],
+                         "steps": [4, 16, 4, 16, 4, 16, None], "temperature": [0.0] * 7,
+                         "quality": [0.6, 0.8, 0.3, 0.5, 0.5, 0.95, 1.0]})
+    default = choose_default(grid)  # threshold has no step count and random is the baseline
+    assert default == {"order": "ancestral", "temperature": 0.0}
+    margins = versus_random(grid, default)
+    assert margins["margin"].to_list() == pytest.approx([0.2, 0.45])
+
+
+class CharLM:
+    """A causal LM over bytes that predicts the uniform distribution: perplexity is its vocab size."""
+
+    class Tok:
+        def __call__(self, text, add_special_tokens=False):
+            return type("Enc", (), {"input_ids": list(text.encode())})()
+
+    class Model(nn.Module):
+        device = torch.device("cpu")
+
+        def forward(self, ids):
+            return type("Out", (), {"logits": torch.zeros(*ids.shape, 256)})()
+
+    tokenizer, model = Tok(), Model()
+
+
+def test_continuation_perplexity_of_a_uniform_lm_is_its_vocabulary_size():
+    ppl = continuation_perplexity(CharLM(), ["a prefix", "x"], [" and more", " y"])
+    assert ppl == pytest.approx(256.0)
+    assert math.isnan(continuation_perplexity(CharLM(), ["a"], [""]))
