@@ -1,0 +1,120 @@
+"""Training step: tokens/s and MFU of the atelier transformer under the AR and masked-diffusion
+objectives at three sizes, eager and torch.compile, with a plain PyTorch loop of the same shapes
+beside atelier's Lightning ``fit``: their ratio is Lightning's overhead.
+
+Per-step times come from differences (steps n2 minus n1), so start-up and compilation cancel.
+Run alone as ``python -m bench.train_step [--dtype bf16] [--out DIR] [--quick]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+
+from atelier.diffusion import MaskedDiffusionLoss
+from atelier.nn import Transformer, TransformerConfig, param_groups
+from atelier.train import NextTokenLoss, TrainConfig, fit
+from bench.common import device, row
+from bench.peak import peak_flops
+
+VOCAB = 4096
+CPU_SIZES = [(256, 4, 256, 4), (384, 6, 256, 4), (512, 8, 256, 4)]  # width, depth, seq, batch
+GPU_SIZES = [(256, 4, 256, 64), (512, 8, 512, 32), (768, 12, 1024, 16)]
+
+
+def make(width: int, depth: int, seq: int, objective: str, dev: torch.device) -> tuple[Transformer, object]:
+    attention = "causal" if objective == "ar" else "bidirectional"
+    cfg = TransformerConfig(vocab_size=VOCAB, width=width, depth=depth, n_heads=max(1, width // 64), max_len=seq,
+                            attention=attention)
+    model = Transformer(cfg).to(dev)
+    loss = NextTokenLoss() if objective == "ar" else MaskedDiffusionLoss("linear", mask_id=VOCAB - 1)
+    return model, loss
+
+
+def batches(seq: int, batch: int, n: int, dev: torch.device) -> torch.utils.data.DataLoader:
+    """A loader of n fixed random batches (batch_size=None: each item already is a batch)."""
+    g = torch.Generator().manual_seed(0)
+    data = [{"tokens": torch.randint(0, VOCAB - 1, (batch, seq), generator=g).to(dev)} for _ in range(n)]
+    return torch.utils.data.DataLoader(data, batch_size=None)
+
+
+def plain_loop_seconds(model, objective, data, steps: int, dtype: torch.dtype, compile_: bool) -> float:
+    """Wall seconds of ``steps`` AdamW steps of a bare loop (the baseline)."""
+    opt = torch.optim.AdamW(param_groups(model, lr=1e-3, weight_decay=0.0, eps=1e-8, betas=(0.9, 0.95)))
+    step_model = torch.compile(model) if compile_ else model
+    items = list(data)
+    autocast = torch.autocast(device_type=items[0]["tokens"].device.type, dtype=dtype, enabled=dtype != torch.float32)
+    sync = torch.cuda.synchronize if items[0]["tokens"].is_cuda else (lambda: None)
+    sync()
+    start = time.perf_counter()
+    for i in range(steps):
+        with autocast:
+            loss, _ = objective(step_model, items[i % len(items)])
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+    sync()
+    return time.perf_counter() - start
+
+
+def lightning_seconds(model, objective, data, steps: int, dtype: torch.dtype, run_dir) -> float:
+    precision = "bf16-mixed" if dtype == torch.bfloat16 else "32-true"
+    cfg = TrainConfig(steps=steps, lr=1e-3, schedule="constant", log_every=max(1, steps), precision=precision)
+    start = time.perf_counter()
+    fit(cfg, model, objective, train=data, run_dir=run_dir, name="bench")
+    return time.perf_counter() - start
+
+
+def per_step(seconds_of, n1: int, n2: int) -> float:
+    return (seconds_of(n2) - seconds_of(n1)) / (n2 - n1)
+
+
+def run(quick: bool = False, dtype: torch.dtype = torch.float32, out=None) -> list[dict]:
+    import tempfile
+
+    dev = device()
+    peak = peak_flops(dtype, quick=quick)
+    sizes = GPU_SIZES if dev.type == "cuda" else CPU_SIZES[:1 if quick else None]
+    n1, n2 = (2, 5) if quick else (3, 10)
+    rows = [row("train_step", "peak", str(dtype).removeprefix("torch."), peak / 1e9, "GFLOP/s")]
+    run_dir = tempfile.mkdtemp(prefix="atelier-bench-")
+    for width, depth, seq, batch in sizes:
+        data = batches(seq, batch, 4, dev)
+        for objective in ("ar", "mdm"):
+            name = f"w{width} d{depth} T{seq} B{batch} {objective}"
+            model, loss = make(width, depth, seq, objective, dev)
+            flops = model.flops_per_token(seq)
+            variants = {
+                "plain eager": lambda n: plain_loop_seconds(model, loss, data, n, dtype, False),
+                "lightning eager": lambda n: lightning_seconds(model, loss, data, n, dtype, run_dir),
+            }
+            if not quick:
+                variants["plain compiled"] = lambda n: plain_loop_seconds(model, loss, data, n, dtype, True)
+            step = {}
+            for variant, seconds_of in variants.items():
+                step[variant] = per_step(seconds_of, n1, n2)
+                tokens_s = batch * seq / step[variant]
+                rows += [row("train_step", name, f"{variant} tokens/s", tokens_s, "tokens/s"),
+                         row("train_step", name, f"{variant} MFU", 100 * tokens_s * flops / peak, "%")]
+            overhead = 100 * (step["lightning eager"] / step["plain eager"] - 1)
+            rows.append(row("train_step", name, "lightning overhead", overhead, "%", note="target <= 5%"))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dtype", choices=["fp32", "bf16"], default="fp32")
+    parser.add_argument("--out", default=None, help="folder for results.parquet and summary.md")
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    from bench.__main__ import write
+
+    dtype = torch.bfloat16 if args.dtype == "bf16" else torch.float32
+    write(run(args.quick, dtype), args.out)
+
+
+if __name__ == "__main__":
+    main()
