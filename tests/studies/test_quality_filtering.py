@@ -9,7 +9,7 @@ import torch.nn.functional as F
 
 from atelier.data import check_fact
 from atelier.nn import Transformer, TransformerConfig
-from atelier.studies.quality_filtering import classifier, lm, permute, pool, tasks, variants
+from atelier.studies.quality_filtering import Config, classifier, lm, permute, pool, tasks, variants
 
 TEXT = "The first sentence. A second one! Is this the third? The fourth and last."
 
@@ -142,7 +142,7 @@ def test_cap_cuts_long_documents_at_a_line_break():
 
 def test_pool_shares_exclusion_and_variants():
     weights = {"fortunes": 0.5, "wordnet-definitions": 0.5}
-    hq_train, _ = pool.hq_split("wordnet-definitions", 200, 500)
+    hq_train, _, _ = pool.hq_split({"wordnet-definitions": 1.0}, 200, 50, 500, seed=0)
     p = pool.build_pool(weights, 200_000, 0.5, 500, seed=0, exclude=hq_train)
     assert not set(p.filter(pl.col("domain") == "wordnet-definitions")["id"]) & set(hq_train["id"])
     clean = p.filter(pl.col("variant") == "clean")
@@ -152,6 +152,35 @@ def test_pool_shares_exclusion_and_variants():
     assert (p["variant"] != "clean").mean() == pytest.approx(0.5, abs=0.05)
     entries = clean.filter(pl.col("domain") == "wordnet-definitions")["text"]
     assert entries.str.contains(": ").all()  # dictionary entries: "word: definition"
+
+
+def test_hq_split_shares_and_disjoint_held_out_parts():
+    shares = {"wordnet-definitions": 3.0, "fortunes": 1.0}
+    train, held_out, spare = pool.hq_split(shares, 400, 80, 500, seed=0)
+    assert train["domain"].value_counts().sort("domain").rows() == [("fortunes", 100), ("wordnet-definitions", 300)]
+    assert held_out["domain"].value_counts().sort("domain").rows() == [("fortunes", 20), ("wordnet-definitions", 60)]
+    assert not set(held_out["id"]) & set(spare["id"]) and not set(train["id"]) & set(held_out["id"])
+    with pytest.raises(ValueError, match="hq_shares"):
+        Config(hq_shares={"not-a-domain": 1.0})
+
+
+def test_well_formed_questions_pair_each_intact_text_with_its_corruptions():
+    texts = pl.Series(["a b c d e", "one two  three four five six", "x x x x", "p q"])
+    q = tasks.well_formed_questions(texts, n_groups=5, seed=0)
+    assert q["group"].n_unique() == 2  # "x x x x" has no swap that changes it, "p q" too few words
+    for _, group in q.group_by("group"):
+        group = group.sort("choice")
+        intact, swapped, boiler, cut = group["text"].to_list()
+        assert group["correct"].to_list() == [True, False, False, False]
+        words = intact.split()
+        assert " ".join(words) == intact and intact in {" ".join(t.split()) for t in texts}
+        diff = [i for i, (a, b) in enumerate(zip(words, swapped.split())) if a != b]
+        assert sorted(swapped.split()) == sorted(words) and len(diff) == 2 and diff[1] == diff[0] + 1
+        head, line, tail = boiler.split("\n")
+        assert line in variants.BOILERPLATE and f"{head} {tail}" == intact and head and tail
+        assert intact.startswith(cut) and 0.3 * len(intact) - 1 <= len(cut) <= 0.7 * len(intact)
+    with pytest.raises(ValueError, match="swapped, boilerplate, truncated"):
+        tasks.corrupt("a b c", "reversed", np.random.default_rng(0))
 
 
 def test_groups_have_k_distinct_answers():

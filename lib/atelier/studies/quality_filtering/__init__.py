@@ -1,7 +1,7 @@
 """Study 05: classifier-based quality filtering and the data-quality illusion (arXiv 2510.00866).
 
-A pool of real domains with lower-quality variants (pool.py, variants.py), an HQ set of one
-clean domain, a bag-of-n-grams logistic-regression quality classifier (classifier.py),
+A pool of real domains with lower-quality variants (pool.py, variants.py), an HQ set of clean
+documents of a typical majority kind and an atypical minority, a bag-of-n-grams logistic-regression quality classifier (classifier.py),
 equal-compute language models trained on the top r% of the pool or on HQ documents with a
 fraction 1 - q of their tokens permuted (permute.py, lm.py, experiments.py), measured on
 likelihood-scored multiple-choice tasks (tasks.py) and on held-out HQ documents split by

@@ -5,7 +5,8 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
-TASK_NAMES = {"facts_qa": "facts QA", "definitions": "definition matching", "mean_accuracy": "mean of the tasks"}
+TASK_NAMES = {"facts_qa": "facts QA", "definitions": "definition matching", "well_formed": "well-formedness (minimal pairs)",
+              "mean_accuracy": "mean of the tasks"}
 SETTING_NAMES = {"filtering": "classifier filter (top r% of the pool)", "synthetic": "permutation control (quality q)"}
 
 

@@ -20,7 +20,9 @@ from atelier.studies.quality_filtering.config import Config
 from atelier.studies.quality_filtering.lm import answer_logprobs, document_losses, train_lm
 from atelier.studies.quality_filtering.permute import permute_fraction
 from atelier.studies.quality_filtering.pool import build_pool, hq_split
-from atelier.studies.quality_filtering.tasks import choice_accuracy, definition_questions, facts_questions
+from atelier.studies.quality_filtering.tasks import (
+    choice_accuracy, definition_questions, facts_questions, well_formed_questions,
+)
 
 CALIBRATED = {"facts_qa": False, "definitions": True}  # see tasks.py
 
@@ -31,6 +33,7 @@ class Setup:
     hq_train: pl.DataFrame  # domain, id, text, score
     hq_eval: pl.DataFrame  # domain, id, text, score, quantile (0 = lowest scores)
     questions: pl.DataFrame  # task, relation, group, prompt, answer
+    pairs: pl.DataFrame  # task, relation, group, choice, text, correct (well-formedness minimal pairs)
     tokenizer: data.TextTokenizer
 
 
@@ -42,13 +45,14 @@ class Runs:
 
 
 def prepare(cfg: Config, seed: int) -> Setup:
-    """Pool, HQ train / held-out sets, classifier scores of all three, and the task questions."""
-    hq_train, hq_held_out = hq_split(cfg.hq_domain, cfg.hq_train_docs, cfg.max_doc_chars)
+    """Pool, HQ train / held-out sets, classifier scores of all three, and the task questions
+    (well-formedness from spare held-out documents of the HQ set's majority domain)."""
+    hq_train, hq_eval, spare = hq_split(cfg.hq_shares, cfg.hq_train_docs, cfg.hq_eval_docs, cfg.max_doc_chars, seed)
     pool = build_pool(cfg.pool_weights, cfg.pool_chars, cfg.lq_fraction, cfg.max_doc_chars, seed, exclude=hq_train)
+    typical = max(cfg.hq_shares, key=cfg.hq_shares.get)  # the HQ set's majority kind
     rng = np.random.default_rng(seed)
     negatives = pool["text"].gather(rng.choice(pool.height, min(pool.height, hq_train.height), replace=False))
     classifier = QualityClassifier(ngrams=cfg.ngrams, C=cfg.classifier_C).fit(hq_train["text"], negatives)
-    hq_eval = hq_held_out[np.sort(rng.choice(hq_held_out.height, min(cfg.hq_eval_docs, hq_held_out.height), replace=False))]
     scores = classifier.score(hq_eval["text"])
     edges = np.quantile(scores, np.linspace(0, 1, cfg.n_quantiles + 1)[1:-1])
     questions = pl.concat([facts_questions(pool, cfg.choices, cfg.facts_groups, seed),
@@ -58,6 +62,7 @@ def prepare(cfg: Config, seed: int) -> Setup:
         hq_train=hq_train.with_columns(score=classifier.score(hq_train["text"])),
         hq_eval=hq_eval.with_columns(score=scores, quantile=np.searchsorted(edges, scores, side="right")),
         questions=questions,
+        pairs=well_formed_questions(spare.filter(pl.col("domain") == typical)["text"], cfg.well_formed_groups, seed),
         tokenizer=data.get_tokenizer("default", vocab_size=cfg.vocab_size),
     )
 
@@ -70,7 +75,10 @@ def measure(model, setup: Setup, cfg: Config) -> tuple[pl.DataFrame, pl.DataFram
         correct = choice_accuracy(answer_logprobs(model, setup.tokenizer, questions, cfg.choices, cfg.seq_len),
                                   CALIBRATED[task]).ravel()
         rows.append(questions.with_columns(correct=pl.Series(correct)))
-    accuracy = pl.concat(rows).group_by("task", "relation", maintain_order=True).agg(accuracy=pl.col("correct").mean())
+    nll, tokens = document_losses(model, setup.tokenizer, setup.pairs["text"], cfg.seq_len)
+    pairs = setup.pairs.with_columns(loss=pl.Series(nll / tokens))  # right when the intact text has the lowest
+    rows.append(pairs.group_by("task", "relation", "group").agg(pl.col("correct").sort_by("loss").first()).drop("group"))
+    accuracy = pl.concat(rows, how="diagonal_relaxed").group_by("task", "relation", maintain_order=True).agg(accuracy=pl.col("correct").mean())
     nll, tokens = document_losses(model, setup.tokenizer, setup.hq_eval["text"], cfg.seq_len)
     losses = setup.hq_eval.select("id", "quantile", nll=pl.Series(nll), tokens=pl.Series(tokens))
     return accuracy, losses

@@ -6,9 +6,11 @@ pages, Python files) are cut to their first ``max_chars`` characters at a line b
 one document is a page of a size comparable to the others. WordNet definitions are written as
 dictionary entries, "word: definition", so that a model can learn which word they define.
 
-The HQ set is clean documents of one domain. Its train part (what the quality classifier
-learns from, and the data of the synthetic-quality control) is disjoint from the pool; its
-held-out part comes from the domain's val and test splits.
+The HQ set is clean documents of a few of the pool's domains in fixed shares: a typical
+majority kind and an atypical minority, as a real HQ set (instructions, explanations, some
+code) is not one kind of text. Its train part (what the quality classifier learns from, and
+the data of the synthetic-quality control) is disjoint from the pool; its held-out part comes
+from the domains' val and test splits.
 """
 
 from __future__ import annotations
@@ -46,11 +48,26 @@ def documents(domain: str, split: str, max_chars: int) -> pl.DataFrame:
     return frame[np.argsort(unit_hash(frame["id"]))]
 
 
-def hq_split(domain: str, hq_train_docs: int, max_chars: int) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(HQ train, HQ held-out): the first hq_train_docs train documents, and val + test."""
-    train = documents(domain, "train", max_chars).head(hq_train_docs)
-    held_out = pl.concat([documents(domain, "val", max_chars), documents(domain, "test", max_chars)])
-    return train.with_columns(domain=pl.lit(domain)), held_out.with_columns(domain=pl.lit(domain))
+def hq_split(shares: dict[str, float], train_docs: int, eval_docs: int, max_chars: int,
+             seed: int) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """(HQ train, HQ held-out, spare held-out), each with a domain column.
+
+    Domain d gives about shares[d] of the train_docs HQ train documents (its first train
+    documents) and of the eval_docs held-out ones (a seeded sample of its val + test
+    documents); its other val + test documents are spare, for the downstream tasks.
+    """
+    rng = np.random.default_rng(seed)
+    total = sum(shares.values())
+    train, held_out, spare = [], [], []
+    for domain, share in shares.items():
+        train.append(documents(domain, "train", max_chars).head(round(train_docs * share / total)))
+        unseen = pl.concat([documents(domain, "val", max_chars), documents(domain, "test", max_chars)])
+        unseen = unseen[rng.permutation(unseen.height)]
+        n_eval = round(eval_docs * share / total)
+        held_out.append(unseen.head(n_eval))
+        spare.append(unseen.slice(n_eval))
+    return tuple(pl.concat([part.with_columns(domain=pl.lit(d)) for part, d in zip(parts, shares)])
+                 for parts in (train, held_out, spare))
 
 
 def build_pool(

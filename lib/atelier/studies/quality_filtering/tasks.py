@@ -9,6 +9,13 @@ its mean over the group's words, S[i, j] - mean_i S[i, j] (a pointwise mutual in
 and only how much the word raises the likelihood of its definition counts. Chance is 1/k
 either way.
 
+Well-formedness is a set of minimal pairs, as in BLiMP: an intact held-out HQ document (of
+the HQ set's typical kind, never trained on) against a copy with two adjacent words swapped,
+one with a boilerplate line inserted and one cut short; the model is right when the intact
+text has the lowest mean loss per token (length-normalised, like lm-evaluation-harness's
+acc_norm, since the copies differ in length). Like the paper's benchmarks it rewards fluent,
+clean text of the kind the HQ set is mostly made of.
+
 Facts QA asks the KB's facts in the phrasing of the facts documents (a city's country, a
 country's capital, an element's symbol) about entities the pool documents; definition
 matching asks for the WordNet definition of a word whose dictionary entry is in the pool.
@@ -16,13 +23,16 @@ matching asks for the WordNet definition of a word whose dictionary entry is in 
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import polars as pl
 
 from atelier import data
 from atelier.data.facts.documents import _the
+from atelier.studies.quality_filtering.variants import BOILERPLATE, truncate
 
-TASKS = ("facts_qa", "definitions")
+TASKS = ("facts_qa", "definitions", "well_formed")
 
 
 def choice_accuracy(S: np.ndarray, calibrate: bool) -> np.ndarray:
@@ -79,6 +89,42 @@ def definition_questions(pool: pl.DataFrame, k: int, n_groups: int, seed: int) -
     items = entries.select(prompt=pl.col("word") + ":", answer=" " + pl.col("text")).unique("prompt", maintain_order=True)
     groups = _groups(items, k, n_groups, np.random.default_rng(seed))
     return _finish(groups.with_columns(relation=pl.lit("word_definition")), "definitions")
+
+
+CORRUPTIONS = ("swapped", "boilerplate", "truncated")
+
+
+def corrupt(text: str, kind: str, rng: np.random.Generator) -> str:
+    """text (>= 3 words, whitespace-normalised) with one defect: two adjacent distinct words
+    swapped, a boilerplate line inserted between two words, or cut at 30-70% of its length."""
+    words = text.split()
+    if kind == "swapped":
+        i = int(rng.choice([i for i in range(len(words) - 1) if words[i] != words[i + 1]]))
+        words[i], words[i + 1] = words[i + 1], words[i]
+        return " ".join(words)
+    if kind == "boilerplate":
+        i = int(rng.integers(1, len(words)))
+        return " ".join(words[:i]) + "\n" + BOILERPLATE[rng.integers(len(BOILERPLATE))] + "\n" + " ".join(words[i:])
+    if kind == "truncated":
+        return truncate(" ".join(words), rng)
+    raise ValueError(f"unknown corruption {kind!r}; valid: {', '.join(CORRUPTIONS)}")
+
+
+def well_formed_questions(texts: pl.Series, n_groups: int, seed: int) -> pl.DataFrame:
+    """Minimal-pair groups: task, relation, group, choice, text, correct. Group g is one text
+    with >= 3 words and two distinct neighbours (choice 0, the correct one, whitespace
+    normalised) and one copy per corruption (CORRUPTIONS, choices 1..); n_groups groups,
+    fewer if the texts run out."""
+    rng = np.random.default_rng(seed)
+    texts = [t for t in texts.gather(rng.permutation(texts.len()))
+             if len(t.split()) >= 3 and any(a != b for a, b in itertools.pairwise(t.split()))][:n_groups]
+    rows = [(g, c, text, c == 0)
+            for g, original in enumerate(texts)
+            for c, text in enumerate([" ".join(original.split()), *(corrupt(original, kind, rng) for kind in CORRUPTIONS)])]
+    frame = pl.DataFrame(rows, schema={"group": pl.Int64, "choice": pl.Int64, "text": pl.String, "correct": pl.Boolean},
+                         orient="row")
+    return frame.select(task=pl.lit("well_formed"), relation=pl.lit("intact_vs_corrupted"), group="group",
+                        choice="choice", text="text", correct="correct")
 
 
 def _finish(frame: pl.DataFrame, task: str) -> pl.DataFrame:
