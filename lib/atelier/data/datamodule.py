@@ -35,12 +35,14 @@ def pack_texts(tokenizer: TextTokenizer, texts: Sequence[str], block_size: int) 
     return pack(tokenizer.encode_batch(texts), block_size, tokenizer.eos_id)
 
 
-def mixture_blocks(mixture: Mixture, tokenizer: TextTokenizer, block_size: int, n_tokens: int) -> torch.Tensor:
-    """Blocks holding at least n_tokens tokens drawn from mixture (whole documents, in draw order)."""
+def mixture_blocks(mixture: Mixture, tokenizer: TextTokenizer, block_size: int, n_tokens: int,
+                   chunk_docs: int = CHUNK_DOCS) -> torch.Tensor:
+    """Blocks holding at least n_tokens tokens drawn from mixture (whole documents, in draw order),
+    tokenized chunk_docs documents at a time (fewer for long documents avoids tokenizing surplus)."""
     token_lists: list[list[int]] = []
     total = 0
     while total < n_tokens + block_size:  # one spare block: packing drops the incomplete tail
-        encoded = tokenizer.encode_batch(mixture.texts(CHUNK_DOCS))
+        encoded = tokenizer.encode_batch(mixture.texts(chunk_docs))
         token_lists.extend(encoded)
         total += sum(len(ids) + 1 for ids in encoded)
     return pack(token_lists, block_size, tokenizer.eos_id)
