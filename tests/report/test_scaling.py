@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from atelier.report.scaling import fit_scaling_law, relative_error
+from atelier.report.scaling import fit_log_law, fit_scaling_law, relative_error
 
 TRUE = dict(E=1.7, A=400.0, alpha=0.34, B=410.0, beta=0.28)
 
@@ -40,3 +40,24 @@ def test_bad_input_is_refused():
         fit_scaling_law([1, 2], [1, 2], [1, 2])
     with pytest.raises(ValueError, match="positive"):
         fit_scaling_law([1, 2, 3, 4, -5], [1] * 5, [1] * 5)
+
+
+def test_fit_log_law_recovers_a_product_power_law():
+    """y = A D^b / ((1 + B p) N)^a on a grid, noiseless: the generic fitter finds A, B, a, b."""
+    N, D, p = (v.ravel() for v in np.meshgrid([1e4, 3e4, 1e5, 3e5], [1e3, 1e4, 1e5], [0.0, 0.01, 0.05]))
+    y = 2.0 * D**0.3 / ((1 + 80.0 * p) * N) ** 0.5
+
+    def log_law(t):
+        return t["logA"] + t["b"] * np.log(D) - t["a"] * (np.log1p(np.exp(t["logB"]) * p) + np.log(N))
+
+    fit = fit_log_law(log_law, y, {"logA": [0.0, 3.0], "logB": [0.0, 5.0], "a": [0.2, 1.0], "b": [0.2, 1.0]},
+                      bounds={"a": (0.0, 3.0), "b": (0.0, 3.0)})
+    assert np.exp(fit.params["logA"]) == pytest.approx(2.0, rel=1e-3)
+    assert np.exp(fit.params["logB"]) == pytest.approx(80.0, rel=1e-3)
+    assert fit.params["a"] == pytest.approx(0.5, rel=1e-3)
+    assert fit.params["b"] == pytest.approx(0.3, rel=1e-3)
+
+
+def test_fit_log_law_refuses_non_positive_observations():
+    with pytest.raises(ValueError, match="positive"):
+        fit_log_law(lambda t: np.zeros(2) + t["c"], [1.0, -1.0], {"c": [0.0]})

@@ -4,13 +4,14 @@ Fitted as Hoffmann et al. (2022) do: in log space, log L_hat = logsumexp(a - alp
 b - beta log D, e) with A = exp(a), B = exp(b), E = exp(e), minimising the Huber loss of
 log L_hat - log L with L-BFGS from a grid of starting points and keeping the best. The log-space
 Huber objective weighs small and large losses alike and shrugs off the odd diverged run.
-Studies 01 and 08 share it.
+Studies 01 and 08 share it; fit_log_law fits any other law the same way.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import itertools
+from typing import Callable, Sequence
 
 import numpy as np
 from scipy.optimize import minimize
@@ -36,12 +37,6 @@ class ScalingFit:
         return dataclasses.asdict(self)
 
 
-def _objective(theta: np.ndarray, logN: np.ndarray, logD: np.ndarray, logL: np.ndarray, delta: float) -> float:
-    a, b, e, alpha, beta = theta
-    terms = np.stack([a - alpha * logN, b - beta * logD, np.full_like(logN, e)])
-    return float(huber(delta, logsumexp(terms, axis=0) - logL).sum())
-
-
 def fit_scaling_law(N, D, L, delta: float = 1e-3, grid: dict | None = None) -> ScalingFit:
     """Fit E + A/N^alpha + B/D^beta to losses L at model sizes N and token counts D.
 
@@ -58,16 +53,50 @@ def fit_scaling_law(N, D, L, delta: float = 1e-3, grid: dict | None = None) -> S
         "a": [0.0, 5.0, 10.0], "b": [0.0, 5.0, 10.0], "e": [np.log(L.min()) - 1.0, np.log(L.min()) - 0.1],
         "alpha": [0.2, 0.5, 1.0], "beta": [0.2, 0.5, 1.0],
     }
-    bounds = [(-20, 40), (-20, 40), (-10, np.log(L.min()) + 1e-6), (0.0, 3.0), (0.0, 3.0)]
+    bounds = {"a": (-20, 40), "b": (-20, 40), "e": (-10, np.log(L.min()) + 1e-6), "alpha": (0.0, 3.0),
+              "beta": (0.0, 3.0)}
+
+    def log_law(t: dict) -> np.ndarray:
+        terms = np.stack([t["a"] - t["alpha"] * logN, t["b"] - t["beta"] * logD, np.full_like(logN, t["e"])])
+        return logsumexp(terms, axis=0)
+
+    fit = fit_log_law(log_law, L, {k: grid[k] for k in ("a", "b", "e", "alpha", "beta")}, bounds, delta)
+    t = fit.params
+    return ScalingFit(E=float(np.exp(t["e"])), A=float(np.exp(t["a"])), alpha=t["alpha"],
+                      B=float(np.exp(t["b"])), beta=t["beta"], objective=fit.objective)
+
+
+@dataclasses.dataclass(frozen=True)
+class LawFit:
+    """The fitted parameters of any law (named as in its starting grid) and the objective reached."""
+
+    params: dict[str, float]
+    objective: float
+
+
+def fit_log_law(log_law: Callable[[dict], np.ndarray], y, starts: dict[str, Sequence[float]],
+                bounds: dict[str, tuple[float, float]] | None = None, delta: float = 1e-3) -> LawFit:
+    """Fit any law to positive observations y by its log prediction, as fit_scaling_law does.
+
+    ``log_law(params)`` maps a dict of parameter values to the predicted log y at every
+    observation. Minimises sum huber(delta, log_law(params) - log y) with L-BFGS-B from every
+    combination of the ``starts`` values (within ``bounds``, None = unbounded); the lowest wins.
+    """
+    y = np.asarray(y, float)
+    if (y <= 0).any() or not np.isfinite(y).all():
+        raise ValueError("a log-space fit needs finite positive observations y")
+    names, logy = list(starts), np.log(y)
+    box = [(bounds or {}).get(name, (None, None)) for name in names]
+
+    def objective(theta: np.ndarray) -> float:
+        return float(huber(delta, log_law(dict(zip(names, theta))) - logy).sum())
+
     best = None
-    for start in itertools.product(*(grid[k] for k in ("a", "b", "e", "alpha", "beta"))):
-        res = minimize(_objective, np.array(start, float), args=(logN, logD, logL, delta),
-                       method="L-BFGS-B", bounds=bounds)
+    for start in itertools.product(*(starts[name] for name in names)):
+        res = minimize(objective, np.array(start, float), method="L-BFGS-B", bounds=box)
         if best is None or res.fun < best.fun:
             best = res
-    a, b, e, alpha, beta = best.x
-    return ScalingFit(E=float(np.exp(e)), A=float(np.exp(a)), alpha=float(alpha),
-                      B=float(np.exp(b)), beta=float(beta), objective=float(best.fun))
+    return LawFit(params={name: float(v) for name, v in zip(names, best.x)}, objective=float(best.fun))
 
 
 def relative_error(fit: ScalingFit, N, D, L) -> np.ndarray:

@@ -1,0 +1,107 @@
+"""The study's experiments, one call each from the notebook.
+
+1. ``pretrain_sizes``: every model size on the pretraining mixture (kept in memory).
+2. ``finetune_grid``: every size x target x target-set size x injection fraction, the losses
+   along each run (``trajectories``) and one summary row per run (``summarise``).
+3. ``fit_laws``: the forgetting law (both variants) and the target-loss law, fitted on all
+   sizes but ``cfg.heldout_width`` and tested on it.
+4. ``injection_knee``: forgetting and target loss against p, relative to p = 0.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from atelier.studies.finetune_forgetting.config import Config
+from atelier.studies.finetune_forgetting.data import Corpora
+from atelier.studies.finetune_forgetting.laws import MIN_POINTS, VARIANTS, fit_forgetting, fit_target
+from atelier.studies.finetune_forgetting.training import Pretrained, finetune, pretrain
+
+RUN = ["width", "params", "domain", "target_tokens", "p"]  # the columns that name a finetuning run
+
+
+def pretrain_sizes(cfg: Config, corpora: Corpora, seed: int = 0) -> dict[int, Pretrained]:
+    if cfg.heldout_width not in cfg.widths:
+        raise ValueError(f"heldout_width={cfg.heldout_width} is not one of widths={cfg.widths}")
+    return {width: pretrain(cfg, corpora, width, seed) for width in cfg.widths}
+
+
+def pretraining_curves(models: dict[int, Pretrained]) -> pl.DataFrame:
+    """Validation loss on the pretraining mixture along pretraining: width, params, step, val_loss."""
+    return pl.concat([
+        m.metrics.select("step", "val_loss").drop_nulls().with_columns(width=pl.lit(w), params=pl.lit(m.params))
+        for w, m in models.items()
+    ])
+
+
+def finetune_grid(cfg: Config, corpora: Corpora, models: dict[int, Pretrained], seed: int = 0) -> pl.DataFrame:
+    """Losses along every finetuning run, with forgetting = pretrain_loss - its value at step 0."""
+    runs = [finetune(cfg, models[w], corpora, domain, tokens, p, seed)
+            for w in cfg.widths for domain in cfg.targets for tokens in cfg.target_tokens for p in cfg.injection]
+    return pl.concat(runs).with_columns(
+        forgetting=pl.col("pretrain_loss") - pl.col("pretrain_loss").first().over(RUN))
+
+
+def summarise(trajectories: pl.DataFrame) -> pl.DataFrame:
+    """One row per run: the pretraining loss before, the early-stopped checkpoint (lowest target
+    validation loss after step 0) and the end of finetuning."""
+    tuned = trajectories.filter(pl.col("step") > 0)
+    best = tuned.sort("target_loss").group_by(RUN, maintain_order=True).first()
+    last = tuned.sort("step").group_by(RUN, maintain_order=True).last()
+    before = trajectories.filter(pl.col("step") == 0).select(*RUN, before="pretrain_loss",
+                                                             target_before="target_loss")
+    return (before
+            .join(best.select(*RUN, best_step="step", target_best="target_loss", forgetting="forgetting"), on=RUN)
+            .join(last.select(*RUN, target_end="target_loss", forgetting_end="forgetting"), on=RUN)
+            .sort(RUN))
+
+
+def fit_laws(cfg: Config, runs: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Per target domain: both forgetting-law variants and the target-loss law (over every p),
+    fitted on every width but cfg.heldout_width. Returns (parameters and errors per law,
+    predictions per run) with split = "fit" | "held out" and relative errors |pred - meas| / meas."""
+    params, predictions = [], []
+    for domain in cfg.targets:
+        rows = runs.filter(pl.col("domain") == domain).with_columns(
+            split=pl.when(pl.col("width") == cfg.heldout_width).then(pl.lit("held out")).otherwise(pl.lit("fit")))
+        positive = rows.filter(pl.col("forgetting") > 0)
+        for variant in VARIANTS:
+            if positive.filter(pl.col("split") == "fit").height < MIN_POINTS:  # e.g. barely pretrained models
+                params.append({"domain": domain, "law": f"forgetting ({variant})",
+                               "excluded_non_positive": rows.height - positive.height})
+                continue
+            law = fit_forgetting(positive.filter(pl.col("split") == "fit"), variant)
+            pred = positive.with_columns(law=pl.lit(f"forgetting ({variant})"), measured=pl.col("forgetting"),
+                                         predicted=pl.Series(law.forgetting(*(positive[c].to_numpy() for c in
+                                                             ("params", "target_tokens", "p", "before")))))
+            predictions.append(pred)
+            params.append({"domain": domain, "law": f"forgetting ({variant})", "A": law.A, "B": law.B,
+                           "a": law.a, "b": law.b, "excluded_non_positive": rows.height - positive.height})
+        target = fit_target(rows.filter(pl.col("split") == "fit"))
+        predictions.append(rows.with_columns(law=pl.lit("target loss"), measured=pl.col("target_best"),
+                                             predicted=pl.Series(target.predict(rows["params"].to_numpy(),
+                                                                                rows["target_tokens"].to_numpy()))))
+        params.append({"domain": domain, "law": "target loss", "E": target.E, "A": target.A, "a": target.alpha,
+                       "B": target.B, "b": target.beta, "excluded_non_positive": 0})
+    pred = pl.concat(predictions, how="diagonal_relaxed").with_columns(
+        rel_error=(pl.col("predicted") - pl.col("measured")).abs() / pl.col("measured").abs())
+    errors = pred.group_by("domain", "law", "split").agg(pl.col("rel_error").mean()).pivot(
+        "split", index=["domain", "law"], values="rel_error")
+    errors = errors.rename({"fit": "fit_rel_error", "held out": "heldout_rel_error"})
+    table = pl.DataFrame(params, infer_schema_length=None).join(errors, on=["domain", "law"], how="left")
+    return table, pred
+
+
+def injection_knee(runs: pl.DataFrame, by: tuple[str, ...] = ()) -> pl.DataFrame:
+    """Per p (and per ``by`` columns, e.g. ("width",)): forgetting (end of finetuning and
+    early-stopped) and early-stopped target loss, averaged over the other runs, relative to p = 0."""
+    cell = ["width", "domain", "target_tokens"]
+    base = runs.filter(pl.col("p") == 0).select(*cell, f0="forgetting_end", fes0="forgetting", t0="target_best")
+    joined = runs.join(base, on=cell)
+    return joined.group_by(*by, "p").agg(
+        forgetting_end=pl.col("forgetting_end").mean(), forgetting_best=pl.col("forgetting").mean(),
+        removed_end=1 - pl.col("forgetting_end").mean() / pl.col("f0").mean(),
+        removed_best=1 - pl.col("forgetting").mean() / pl.col("fes0").mean(),
+        target_change=(pl.col("target_best") / pl.col("t0") - 1).mean(),
+        target_change_max=(pl.col("target_best") / pl.col("t0") - 1).abs().max(),
+    ).sort(*by, "p")

@@ -1,0 +1,99 @@
+"""Pretraining the model sizes, and finetuning one of them with losses tracked along the way.
+
+Every size pretrains on the same stream (one pass, warmup then cosine decay). A finetuning run
+starts from a copy of the pretrained weights and trains at a constant learning rate after a
+short warmup, so the weights at step s are those of a run stopped at s: evaluating the
+pretraining and target validation losses at a few steps of one run traces forgetting and
+overfitting against the number of finetuning steps without a run per step count.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+
+import lightning as L
+import numpy as np
+import polars as pl
+import torch
+
+from atelier.nn import Transformer, TransformerConfig
+from atelier.studies.finetune_forgetting.config import Config
+from atelier.studies.finetune_forgetting.data import Corpora, finetune_stream, loader
+from atelier.train import NextTokenLoss, TrainConfig, evaluate, fit
+
+
+def model_config(cfg: Config, width: int, vocab_size: int) -> TransformerConfig:
+    if width % cfg.head_dim:
+        raise ValueError(f"width {width} is not a multiple of head_dim={cfg.head_dim}")
+    return TransformerConfig(vocab_size=vocab_size, width=width, depth=cfg.depth, n_heads=width // cfg.head_dim,
+                             max_len=cfg.seq_len)
+
+
+@dataclasses.dataclass
+class Pretrained:
+    width: int
+    params: int  # non-embedding parameters N
+    model: Transformer  # kept in memory; finetuning copies it
+    metrics: pl.DataFrame  # step, loss, val_loss, ... of the pretraining run
+
+
+def pretrain(cfg: Config, corpora: Corpora, width: int, seed: int = 0) -> Pretrained:
+    """Train the model of this width on the pretraining stream (each block once)."""
+    torch.manual_seed(seed)
+    model = Transformer(model_config(cfg, width, corpora.tokenizer.vocab_size))
+    config = TrainConfig(steps=cfg.pretrain_steps, lr=cfg.pretrain_lr, warmup_steps=cfg.pretrain_warmup,
+                         schedule="cosine", min_lr_factor=0.1, log_every=max(1, cfg.pretrain_steps // 30),
+                         val_every=max(1, cfg.pretrain_steps // 6), seed=seed)
+    result = fit(config, model, NextTokenLoss(), loader(corpora.pretrain, cfg.pretrain_batch, shuffle=True, seed=seed),
+                 loader(corpora.pretrain_val, cfg.pretrain_batch), name=f"pretrain-w{width}")
+    return Pretrained(width, model.num_params(), result.model, result.metrics)
+
+
+def eval_steps(total: int, points: int) -> list[int]:
+    """About ``points`` steps in 1..total, spaced geometrically, always ending at total."""
+    return sorted({int(round(s)) for s in np.geomspace(1, total, points)} | {total})
+
+
+class Trajectory(L.Callback):
+    """Evaluates the backbone on named validation sets after the listed optimizer steps."""
+
+    def __init__(self, steps: list[int], val_sets: dict[str, torch.Tensor], batch_size: int):
+        self.steps, self.val_sets, self.batch_size = set(steps), val_sets, batch_size
+        self.rows: list[dict] = []
+
+    def record(self, model: torch.nn.Module, step: int) -> None:
+        row = {"step": step}
+        for name, blocks in self.val_sets.items():
+            row[name] = evaluate(model, NextTokenLoss(), loader(blocks, self.batch_size))["loss"]
+        self.rows.append(row)
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        if trainer.global_step in self.steps:
+            self.record(pl_module.model, trainer.global_step)
+
+
+def finetune(cfg: Config, base: Pretrained, corpora: Corpora, domain: str, tokens: int, p: float,
+             seed: int = 0) -> pl.DataFrame:
+    """Finetune a copy of ``base`` on ``tokens`` unique tokens of ``domain`` with a fraction p of
+    pretraining data injected; one row per evaluated step (step 0 = before finetuning) with the
+    pretraining and target validation losses (nats per token) and the epochs of target data seen."""
+    n = cfg.finetune_steps * cfg.finetune_batch
+    stream, injected = finetune_stream(corpora.target_set(domain, tokens), corpora.pretrain, p, n, seed)
+    model = copy.deepcopy(base.model)
+    curve = Trajectory(eval_steps(cfg.finetune_steps, cfg.eval_points),
+                       {"pretrain_loss": corpora.pretrain_val, "target_loss": corpora.target_val[domain]},
+                       cfg.finetune_batch)
+    curve.record(model, 0)
+    config = TrainConfig(steps=cfg.finetune_steps, lr=cfg.finetune_lr, warmup_steps=cfg.finetune_warmup,
+                         schedule="constant", log_every=cfg.finetune_steps, seed=seed)
+    fit(config, model, NextTokenLoss(), loader(stream, cfg.finetune_batch),
+        name=f"finetune-w{base.width}-{domain}-{tokens}-p{p:g}", callbacks=[curve])
+    target_seen = np.cumsum(~injected)  # target sequences seen after each slot
+    blocks = tokens // cfg.seq_len
+    return pl.DataFrame(curve.rows).with_columns(
+        width=pl.lit(base.width), params=pl.lit(base.params), domain=pl.lit(domain), target_tokens=pl.lit(tokens),
+        p=pl.lit(p), injected=pl.lit(int(injected.sum())),
+        epochs=pl.col("step").map_elements(lambda s: float(target_seen[s * cfg.finetune_batch - 1]) / blocks
+                                           if s else 0.0, return_dtype=pl.Float64),
+    )

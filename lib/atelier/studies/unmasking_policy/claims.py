@@ -1,0 +1,42 @@
+"""The study's claims, measured from the front tables (see fronts.gap for the comparison)."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from atelier.report import Claim
+from atelier.studies.unmasking_policy import fronts
+
+
+def gain_ratio(points: pl.DataFrame, transferred: str = "policy", trained: str = "policy (trained here)") -> float:
+    """(transferred policy - random) / (policy trained in that setting - random), by front gap."""
+    pts = points.filter(pl.col("task") == "all")
+    reference = fronts.gap(pts, trained, "random")
+    return fronts.gap(pts, transferred, "random") / reference if reference > 0 else float("nan")
+
+
+def strongest_gap(points: pl.DataFrame, task: str = "all") -> float:
+    """The policy's front gap to its strongest heuristic (min over heuristics)."""
+    pts = points.filter(pl.col("task") == task)
+    return min(fronts.gap(pts, "policy", h) for h in fronts.HEURISTICS if h in pts["method"].to_list())
+
+
+def measure_claims(order: pl.DataFrame, full: pl.DataFrame, semi_ar: pl.DataFrame, longer: pl.DataFrame,
+                   second: pl.DataFrame, ood: pl.DataFrame) -> list[Claim]:
+    add = order.filter((pl.col("model") == "A") & (pl.col("task") == "addition"))
+    by = dict(zip(add["decoding"], add["accuracy"]))
+    semi = semi_ar.filter(pl.col("task") == "all")
+    return [
+        Claim("order_matters", "dLLM A's addition accuracy, one token per step: confidence order minus random order",
+              by["confidence order, 1 per step"] - by["random order, 1 per step"], ">=", 0.05, "order"),
+        Claim("full_diffusion_front", "full diffusion: policy front minus the strongest heuristic's front "
+              "(mean accuracy over shared NFE)", strongest_gap(full), ">=", 0.0, "fronts"),
+        Claim("semi_ar_vs_threshold", "semi-AR blocks: policy front minus the threshold front (mean accuracy over "
+              "shared NFE), within 2 points", fronts.gap(semi, "policy", "threshold"), ">=", -0.02, "fronts"),
+        Claim("transfer_length", "2x buffer: gain over random of the transferred policy / of a policy trained at 2x",
+              gain_ratio(longer), ">=", 0.9, "transfer"),
+        Claim("transfer_dllm", "second dLLM: gain over random of the transferred policy / of a policy trained on it",
+              gain_ratio(second), ">=", 0.9, "transfer"),
+        Claim("ood_degradation", "policy's gap to its strongest heuristic: in domain minus out of domain (reversal)",
+              strongest_gap(full) - strongest_gap(ood), ">", 0.0, "transfer"),
+    ]

@@ -1,0 +1,77 @@
+"""Study 04's knobs. Defaults are the cpu preset; PRESETS hold what smoke and gpu change."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import ClassVar
+
+from atelier.data.tasks import TASKS
+from atelier.studies.config import StudyConfig
+
+
+@dataclasses.dataclass(frozen=True)
+class Config(StudyConfig):
+    # the tasks: answers of fixed length in a buffer of `buffer` positions (answer, then eos)
+    train_tasks: tuple[str, ...] = ("addition", "sorting")  # the policy's domain (and the dLLMs')
+    ood_task: str = "reversal"  # also learnt by the dLLMs, never seen by the policy
+    difficulties: dict = dataclasses.field(
+        default_factory=lambda: {"addition": 4, "sorting": 4, "reversal": 5})  # answers of 5, 7, 5 tokens
+    task_weights: dict = dataclasses.field(
+        default_factory=lambda: {"addition": 2, "sorting": 1, "reversal": 1})  # shares of each dLLM batch
+    buffer: int = 8  # generation length L; transfer doubles it
+    # the dLLMs (bidirectional, masked diffusion, trained on buffers of L..2L)
+    width: int = 64
+    depth: int = 3
+    head_dim: int = 32
+    pos_embedding: bool = True  # learned absolute positions on top of RoPE
+    second_width: int = 64  # the second dLLM: another size and seed
+    second_depth: int = 2
+    dllm_steps: int = 2500
+    dllm_batch: int = 64  # sequences per step, split over the tasks by task_weights
+    dllm_lr: float = 1e-3
+    dllm_warmup: int = 50
+    noise_schedule: str = "linear"
+    # the environment and GRPO
+    reward_lambda: float = 1.0  # R = correct * (1 + lambda * (1 - NFE / L))
+    policy_width: int = 32
+    policy_heads: int = 2
+    grpo_iterations: int = 60
+    grpo_prompts: int = 16  # prompts per iteration
+    grpo_group: int = 8  # G rollouts per prompt
+    grpo_epochs: int = 2  # policy-gradient passes over each batch of rollouts
+    grpo_clip: float = 0.2  # PPO ratio clip
+    grpo_lr: float = 3e-3
+    init_logit: float = -2.0  # initial unmask logit (p = 0.12 per position and step)
+    # evaluation: accuracy-vs-NFE fronts
+    eval_examples: int = 256  # per task
+    block: int = 4  # semi-autoregressive block length
+    topk_ks: tuple[int, ...] = (1, 2, 3, 4, 6, 8)
+    random_ks: tuple[int, ...] = (1, 2, 3, 4, 6, 8)
+    taus: tuple[float, ...] = (0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999)
+    factors: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 3.0, 4.0, 6.0)
+    policy_offsets: tuple[float, ...] = (-4.0, -3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0)  # logit shifts of the deterministic policy
+    torch_threads: int = 1  # CPU threads (0: torch's default); 1 suits small models on shared cores
+
+    PRESETS: ClassVar[dict] = {
+        "smoke": {"width": 32, "depth": 2, "head_dim": 16, "second_width": 32, "second_depth": 1, "dllm_steps": 20,
+                  "dllm_batch": 24, "dllm_warmup": 2, "grpo_iterations": 3, "grpo_prompts": 4, "grpo_group": 4,
+                  "grpo_epochs": 1, "eval_examples": 16, "topk_ks": (1, 8), "random_ks": (1, 8),
+                  "taus": (0.5, 0.9), "factors": (1.0, 4.0), "policy_offsets": (-2.0, 0.0, 2.0)},
+        "gpu": {"width": 384, "depth": 8, "head_dim": 64, "second_width": 256, "second_depth": 6,
+                "difficulties": {"addition": 11, "sorting": 6, "reversal": 12}, "buffer": 16, "dllm_steps": 20000,
+                "dllm_batch": 384, "dllm_lr": 1e-3, "dllm_warmup": 500, "policy_width": 64, "policy_heads": 4,
+                "grpo_iterations": 1000, "grpo_prompts": 64, "grpo_group": 16, "grpo_epochs": 4, "grpo_lr": 1e-3,
+                "eval_examples": 2000, "block": 8, "torch_threads": 0, "topk_ks": (1, 2, 3, 4, 6, 8, 16), "random_ks": (1, 2, 3, 4, 6, 8, 16)},
+    }
+
+    def __post_init__(self):
+        for task in (*self.train_tasks, self.ood_task):
+            if task not in TASKS:
+                raise ValueError(f"task {task!r} is not a task; valid: {', '.join(TASKS)}")
+            for name in ("difficulties", "task_weights"):
+                if task not in getattr(self, name):
+                    raise ValueError(f"{name}={getattr(self, name)} has no entry for task {task!r}")
+        if self.ood_task in self.train_tasks:
+            raise ValueError(f"ood_task={self.ood_task!r} must not be one of train_tasks={self.train_tasks}")
+        if self.block < 1 or self.block > self.buffer:
+            raise ValueError(f"block={self.block} must lie in [1, buffer={self.buffer}]")

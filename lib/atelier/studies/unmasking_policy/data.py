@@ -1,0 +1,83 @@
+"""Task examples as fixed-shape diffusion sequences: [pad.. bos prompt | answer eos..] .
+
+Every sequence has a prompt part of `prompt_len` positions (the prompt right-aligned behind
+left padding, so answers of every task start at the same column) and a generation buffer of
+`buffer` positions: the answer, then eos up to the end, as LLaDA pads its generation length.
+The buffer is what a masked-diffusion model fills; the prompt is never masked (it anchors the
+rotary positions of a bidirectional model). `judge` decodes a filled buffer and grades it with
+the task's exact checker.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+import torch
+
+from atelier.data.tasks import TaskVocab, check, generate
+
+VOCAB = TaskVocab()
+
+
+def examples(difficulties: dict, tasks, n: int, seed: int) -> pl.DataFrame:
+    """n examples of each task (columns task, prompt, target, difficulty), tasks in order."""
+    return pl.concat([generate(task, n, seed=seed, difficulty=difficulties[task]) for task in tasks])
+
+
+def prompt_len(difficulties: dict) -> int:
+    """Columns of the prompt part: the longest prompt of any task plus bos."""
+    longest = pl.concat([generate(task, 1, difficulty=d) for task, d in difficulties.items()])
+    return 1 + max(longest["prompt"].str.len_chars())
+
+
+def encode(frame: pl.DataFrame, prompt_len: int, buffer: int) -> dict[str, torch.Tensor]:
+    """tokens Long[N, prompt_len + buffer] and loss_mask Bool[N, prompt_len + buffer] (the buffer)."""
+    rows = []
+    for prompt, target in frame.select("prompt", "target").iter_rows():
+        head, answer = [VOCAB.bos_id, *VOCAB.encode(prompt)], VOCAB.encode(target)
+        if len(head) > prompt_len or len(answer) >= buffer + 1:
+            raise ValueError(f"example {prompt!r} -> {target!r} does not fit prompt_len={prompt_len}, buffer={buffer}")
+        rows.append([VOCAB.pad_id] * (prompt_len - len(head)) + head + answer + [VOCAB.eos_id] * (buffer - len(answer)))
+    tokens = torch.tensor(rows, dtype=torch.long)
+    loss_mask = torch.zeros_like(tokens, dtype=torch.bool)
+    loss_mask[:, prompt_len:] = True
+    return {"tokens": tokens, "loss_mask": loss_mask}
+
+
+def masked_prompts(frame: pl.DataFrame, prompt_len: int, buffer: int) -> torch.Tensor:
+    """Long[N, prompt_len + buffer]: the prompts with every buffer position set to the mask token."""
+    tokens = encode(frame, prompt_len, buffer)["tokens"]
+    tokens[:, prompt_len:] = VOCAB.mask_id
+    return tokens
+
+
+def judge(tokens: torch.Tensor, frame: pl.DataFrame, prompt_len: int) -> torch.Tensor:
+    """Bool[N]: the buffer holds a correct answer, then only eos (the answer ends at the first eos)."""
+    out = []
+    for row, example in zip(tokens[:, prompt_len:].tolist(), frame.iter_rows(named=True)):
+        end = row.index(VOCAB.eos_id) if VOCAB.eos_id in row else len(row)
+        clean = all(t == VOCAB.eos_id for t in row[end:]) and all(t >= len(VOCAB.specials) for t in row[:end])
+        out.append(clean and check(VOCAB.decode(row[:end]), example))
+    return torch.tensor(out, dtype=torch.bool)
+
+
+class TrainingStream(torch.utils.data.IterableDataset):
+    """Batches for the dLLMs: fresh examples of every task each step, buffers of L..2L.
+
+    Step s draws about batch * weight / sum(weights) examples of each task (at least one) from
+    seed (seed, s) and a buffer length uniform in [buffer, 2 * buffer], so the model has seen the
+    lengths transfer uses.
+    """
+
+    def __init__(self, difficulties: dict, weights: dict, batch: int, steps: int, prompt_len: int, buffer: int,
+                 seed: int):
+        self.difficulties, self.steps = difficulties, steps
+        self.counts = {task: max(1, round(batch * weights[task] / sum(weights.values()))) for task in difficulties}
+        self.prompt_len, self.buffer, self.seed = prompt_len, buffer, seed
+
+    def __iter__(self):
+        for step in range(self.steps):
+            seed = self.seed * 1_000_003 + step
+            buffer = self.buffer + int(torch.randint(self.buffer + 1, (1,), generator=torch.Generator().manual_seed(seed)))
+            frame = pl.concat([generate(task, n, seed=seed, difficulty=self.difficulties[task])
+                               for task, n in self.counts.items()])
+            yield encode(frame, self.prompt_len, buffer)

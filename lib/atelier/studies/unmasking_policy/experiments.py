@@ -1,0 +1,113 @@
+"""The study's experiments, one function per notebook section.
+
+prepare() trains the two dLLMs; order_dependence() shows that their accuracy depends on the
+unmasking order; check_environment() runs gymnasium's checker and one episode; train() runs
+GRPO; fronts() sweeps every rule in one setting (a dLLM, a buffer length, tasks, full diffusion
+or semi-AR blocks); transfer() gathers the settings of the transfer experiments.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import polars as pl
+import torch
+from gymnasium.utils.env_checker import check_env
+
+from atelier.studies.unmasking_policy import data, dllm, fronts, grpo
+from atelier.studies.unmasking_policy.env import UnmaskingEnv
+from atelier.studies.unmasking_policy.policy import UnmaskingPolicy
+
+
+@dataclasses.dataclass
+class Setup:
+    cfg: object
+    seed: int
+    prompt_len: int
+    models: dict  # "A" (main) and "B" (second size and seed) -> trained dLLM
+    curves: pl.DataFrame  # model, step, loss
+
+
+def prepare(cfg, seed: int) -> Setup:
+    """Train dLLM A (width x depth, seed) and dLLM B (second size, seed + 1)."""
+    if cfg.torch_threads:
+        torch.set_num_threads(cfg.torch_threads)
+    prompt_len = data.prompt_len(cfg.difficulties)
+    models, curves = {}, []
+    for name, width, depth, model_seed in (("A", cfg.width, cfg.depth, seed),
+                                           ("B", cfg.second_width, cfg.second_depth, seed + 1)):
+        models[name] = dllm.build(cfg, width, depth, prompt_len, model_seed)
+        curves.append(dllm.train(cfg, models[name], prompt_len, model_seed, f"dllm-{name}")
+                      .with_columns(params=pl.lit(models[name].num_params())))
+    return Setup(cfg, seed, prompt_len, models, pl.concat(curves))
+
+
+def eval_frame(setup: Setup, tasks) -> pl.DataFrame:
+    """The evaluation examples of tasks (a seed range no training batch uses)."""
+    return data.examples(setup.cfg.difficulties, tasks, setup.cfg.eval_examples, seed=-1 - setup.seed)
+
+
+def order_dependence(setup: Setup) -> pl.DataFrame:
+    """Accuracy of each dLLM on each task with one token per step (most confident first, or
+    random) and with every token at once: the order matters when the first two differ."""
+    cfg, rows = setup.cfg, []
+    frame = eval_frame(setup, (*cfg.train_tasks, cfg.ood_task))
+    for name, model in setup.models.items():
+        for label, kwargs in (("confidence order, 1 per step", {"method": "topk", "k": 1}),
+                              ("random order, 1 per step", {"method": "random", "k": 1}),
+                              ("all at once", {"method": "topk", "k": cfg.buffer})):
+            result = fronts.run_rule(model, frame, setup.prompt_len, cfg.buffer, None, setup.seed, **kwargs)
+            rows.append(result.group_by("task", maintain_order=True).agg(accuracy=pl.col("correct").mean())
+                        .with_columns(model=pl.lit(name), decoding=pl.lit(label)))
+    return pl.concat(rows).select("model", "task", "decoding", "accuracy")
+
+
+def check_environment(setup: Setup) -> pl.DataFrame:
+    """gymnasium's check_env on the registered env, then one episode with a top-2 policy:
+    one row per step (step, masked, unmasked, reward)."""
+    cfg = setup.cfg
+    env = UnmaskingEnv(setup.models["A"], cfg.difficulties, cfg.train_tasks, cfg.buffer, setup.prompt_len,
+                       cfg.reward_lambda)
+    check_env(env, skip_render_check=True)
+    obs, _ = env.reset(seed=setup.seed)
+    rows, done, step = [], False, 0
+    while not done:
+        top2 = torch.zeros(cfg.buffer, dtype=torch.int8)
+        top2[torch.as_tensor(obs["confidence"]).topk(2).indices] = 1
+        masked = int(obs["mask"].sum())
+        obs, reward, done, _, info = env.step(top2.numpy())
+        step += 1
+        rows.append({"step": step, "masked_before": masked, "unmasked": masked - int(obs["mask"].sum()),
+                     "reward": reward, "correct": info.get("correct")})
+    return pl.DataFrame(rows)
+
+
+def train(setup: Setup, model: str = "A", buffer: int | None = None, seed: int | None = None):
+    """GRPO for a fresh policy on the training tasks with dLLM `model` at `buffer` (default L).
+    Returns (policy, curve)."""
+    cfg = setup.cfg
+    seed = setup.seed if seed is None else seed
+    torch.manual_seed(seed)
+    policy = UnmaskingPolicy(cfg.policy_width, cfg.policy_heads, init_logit=cfg.init_logit)
+    curve = grpo.train_policy(policy, setup.models[model], cfg.difficulties, cfg.train_tasks,
+                              prompt_len=setup.prompt_len, buffer=buffer or cfg.buffer,
+                              iterations=cfg.grpo_iterations, prompts=cfg.grpo_prompts, group=cfg.grpo_group,
+                              epochs=cfg.grpo_epochs, clip=cfg.grpo_clip, lr=cfg.grpo_lr,
+                              reward_lambda=cfg.reward_lambda, seed=seed)
+    return policy, curve
+
+
+def front_points(setup: Setup, policy, *, model: str = "A", buffer: int | None = None, tasks=None,
+                 block: int | None = None, heuristics: bool = True, policy_name: str = "policy") -> pl.DataFrame:
+    """Every rule's points in one setting (see fronts.front_table)."""
+    cfg = setup.cfg
+    frame = eval_frame(setup, tasks or cfg.train_tasks)
+    return fronts.front_table(setup.models[model], frame, cfg, setup.prompt_len, buffer or cfg.buffer, policy,
+                              block=block, seed=setup.seed, heuristics=heuristics, policy_name=policy_name)
+
+
+def gaps(points: pl.DataFrame, task: str = "all", policy: str = "policy") -> pl.DataFrame:
+    """Front gap of a policy to every other rule in points (accuracy points, mean over shared NFE)."""
+    pts = points.filter(pl.col("task") == task)
+    methods = [m for m in pts["method"].unique(maintain_order=True).to_list() if m != policy]
+    return pl.DataFrame({"versus": methods, "gap": [fronts.gap(pts, policy, m) for m in methods]})

@@ -1,0 +1,106 @@
+"""Accuracy-vs-NFE fronts of unmasking rules, and how to compare two fronts.
+
+Every rule, heuristic or learned, runs through atelier.diffusion.sample on the same prompts
+with greedy (argmax) proposals; a setting of a rule's knob (k, tau, factor, the policy's logit
+offset) gives one point (mean NFE per example, accuracy). A rule's front is the upper-left
+envelope of its points, linearly interpolated (mixing two settings example by example reaches
+any point between them) and flat beyond its largest NFE (a larger budget may go unused); it is
+undefined below its smallest NFE.
+
+gap(a, b) is the mean of front_a(n) - front_b(n) over n on a grid of the NFE range both fronts
+cover ([the larger of the two smallest NFEs, the larger of the two largest]): the difference of
+the areas under the fronts per unit NFE, in accuracy points.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import torch
+
+from atelier.diffusion import sample
+from atelier.studies.unmasking_policy import data
+from atelier.studies.unmasking_policy.policy import PolicyRule, UnmaskingPolicy
+
+HEURISTICS = ("random", "topk", "threshold", "factor")
+
+
+def settings(cfg) -> list[tuple[str, float, dict]]:
+    """(method, knob value, sample() keywords) of every heuristic setting in cfg's sweeps."""
+    return ([("random", k, {"method": "random", "k": k}) for k in cfg.random_ks]
+            + [("topk", k, {"method": "topk", "k": k}) for k in cfg.topk_ks]
+            + [("threshold", tau, {"method": "threshold", "tau": tau}) for tau in cfg.taus]
+            + [("factor", f, {"method": "factor", "factor": f}) for f in cfg.factors])
+
+
+def run_rule(model, frame: pl.DataFrame, prompt_len: int, buffer: int, block: int | None, seed: int,
+             **kwargs) -> pl.DataFrame:
+    """One rule on every example of frame: columns task, correct, nfe (one row per example)."""
+    prompts = data.masked_prompts(frame, prompt_len, buffer)
+    generator = torch.Generator().manual_seed(seed)
+    tokens, nfe = sample(model, prompts, mask_id=data.VOCAB.mask_id, block=block, generator=generator, **kwargs)
+    return pl.DataFrame({"task": frame["task"], "correct": data.judge(tokens, frame, prompt_len).numpy(),
+                         "nfe": nfe.numpy()})
+
+
+def front_table(model, frame: pl.DataFrame, cfg, prompt_len: int, buffer: int, policy: UnmaskingPolicy | None = None,
+                block: int | None = None, seed: int = 0, heuristics: bool = True,
+                policy_name: str = "policy") -> pl.DataFrame:
+    """Points of every heuristic setting and every policy offset: method, knob, task, accuracy, nfe.
+
+    task "all" pools the examples of every task in frame; the policy's points are named policy_name."""
+    model.eval()
+    runs = settings(cfg) if heuristics else []
+    if policy is not None:
+        runs += [(policy_name, b, {"method": PolicyRule(policy.eval(), prompt_len, offset=b)}) for b in cfg.policy_offsets]
+    parts = []
+    for method, knob, kwargs in runs:
+        per_example = run_rule(model, frame, prompt_len, buffer, block, seed, **kwargs)
+        pooled = per_example.with_columns(task=pl.lit("all"))
+        parts.append(pl.concat([per_example, pooled]).group_by("task", maintain_order=True)
+                     .agg(accuracy=pl.col("correct").mean(), nfe=pl.col("nfe").mean())
+                     .with_columns(method=pl.lit(method), knob=pl.lit(float(knob))))
+    return pl.concat(parts).select("method", "knob", "task", "accuracy", "nfe")
+
+
+def envelope(nfe, accuracy) -> tuple[np.ndarray, np.ndarray]:
+    """The upper-left front of points: increasing NFE, strictly increasing accuracy."""
+    order = np.lexsort((-np.asarray(accuracy, float), np.asarray(nfe, float)))
+    xs, ys = [], []
+    for n, a in zip(np.asarray(nfe, float)[order], np.asarray(accuracy, float)[order]):
+        if not ys or a > ys[-1]:
+            xs.append(n)
+            ys.append(a)
+    return np.array(xs), np.array(ys)
+
+
+def front_at(front: tuple[np.ndarray, np.ndarray], n) -> np.ndarray:
+    """Accuracy of the front at NFE n (nan below its smallest NFE, flat beyond its largest)."""
+    xs, ys = front
+    n = np.asarray(n, float)
+    return np.where(n < xs[0], np.nan, np.interp(n, xs, ys))
+
+
+def gap(points: pl.DataFrame, method_a: str, method_b: str, grid: int = 201) -> float:
+    """Mean over the shared NFE range of front_a - front_b (points of one task and one mode)."""
+    fronts = []
+    for method in (method_a, method_b):
+        sub = points.filter(pl.col("method") == method)
+        if sub.is_empty():
+            raise ValueError(f"no points of method {method!r}; have {points['method'].unique().to_list()}")
+        fronts.append(envelope(sub["nfe"], sub["accuracy"]))
+    lo = max(f[0][0] for f in fronts)
+    hi = max(f[0][-1] for f in fronts)
+    if hi <= lo:
+        return float(front_at(fronts[0], lo) - front_at(fronts[1], lo))
+    n = np.linspace(lo, hi, grid)
+    return float(np.mean(front_at(fronts[0], n) - front_at(fronts[1], n)))
+
+
+def matched_gaps(points: pl.DataFrame, method: str = "policy") -> pl.DataFrame:
+    """At every heuristic point inside the policy's NFE range: the policy front's accuracy there
+    minus the point's (columns method, knob, nfe, accuracy, policy_accuracy, gain)."""
+    front = envelope(*points.filter(pl.col("method") == method).select("nfe", "accuracy"))
+    others = points.filter(pl.col("method") != method)
+    return (others.with_columns(policy_accuracy=pl.Series(front_at(front, others["nfe"].to_numpy())))
+            .drop_nans("policy_accuracy").with_columns(gain=pl.col("policy_accuracy") - pl.col("accuracy")))

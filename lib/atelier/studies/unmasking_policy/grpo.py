@@ -1,0 +1,97 @@
+"""GRPO (Shao et al. 2024) for the unmasking policy, on the batched environment.
+
+Each iteration draws P prompts of the training tasks and runs G episodes of each (R = P * G rows
+in one UnmaskingVecEnv) with actions drawn from the current policy, recording every step's
+observation and action. Advantages are normalised within each prompt's group,
+
+    A_i = (R_i - mean_group R) / (std_group R + eps),
+
+so no value function is needed. The loss is PPO's clipped surrogate on every Bernoulli decision
+a row took while it was running (each masked position of each step is one decision, all with
+the episode's advantage), averaged over decisions, for a few epochs per batch of rollouts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import polars as pl
+import torch
+
+from atelier.studies.unmasking_policy import data
+from atelier.studies.unmasking_policy.env import UnmaskingVecEnv
+from atelier.studies.unmasking_policy.policy import UnmaskingPolicy
+
+
+@dataclasses.dataclass
+class Rollouts:
+    """R episodes as stacked steps: S = the longest episode."""
+
+    confidence: torch.Tensor  # [S, R, L]
+    mask: torch.Tensor  # Bool[S, R, L]: masked positions at each step (all False once a row is done)
+    progress: torch.Tensor  # [S, R]
+    action: torch.Tensor  # Bool[S, R, L]
+    logp: torch.Tensor  # [S, R, L]: log-probability of each decision under the acting policy
+    reward: torch.Tensor  # [R]
+    nfe: torch.Tensor  # Long[R]
+
+
+def group_advantages(reward: torch.Tensor, group: int, eps: float = 1e-6) -> torch.Tensor:
+    """[R] rewards of consecutive groups of `group` rows -> (R - group mean) / (group std + eps)."""
+    r = reward.view(-1, group)  # [P, G]
+    return ((r - r.mean(1, keepdim=True)) / (r.std(1, keepdim=True, unbiased=False) + eps)).view(-1)
+
+
+@torch.no_grad()
+def rollout(env: UnmaskingVecEnv, policy: UnmaskingPolicy, prompts: torch.Tensor, judge, generator=None) -> Rollouts:
+    """Run every row of prompts to the end with Bernoulli actions from policy."""
+    obs = env.reset(prompts, judge)
+    steps, reward = [], torch.zeros(len(prompts))
+    while not env.done.all():
+        logits = policy(obs["confidence"], obs["mask"], obs["progress"])
+        action = torch.rand(logits.shape, generator=generator) < torch.sigmoid(logits)
+        steps.append((obs["confidence"], obs["mask"], obs["progress"], action,
+                      policy.log_prob(logits, action, obs["mask"])))
+        obs, r, _ = env.step(action)
+        reward += r
+    confidence, mask, progress, action, logp = (torch.stack(t) for t in zip(*steps))
+    return Rollouts(confidence, mask, progress, action, logp, reward, env.nfe.clone())
+
+
+def clipped_loss(policy: UnmaskingPolicy, batch: Rollouts, advantage: torch.Tensor, clip: float) -> torch.Tensor:
+    """PPO-clip surrogate, negated, averaged over the masked decisions of every step."""
+    S, R, L = batch.mask.shape
+    logits = policy(batch.confidence.flatten(0, 1), batch.mask.flatten(0, 1), batch.progress.flatten())
+    logp = policy.log_prob(logits, batch.action.flatten(0, 1), batch.mask.flatten(0, 1)).view(S, R, L)
+    ratio = (logp - batch.logp).exp()
+    adv = advantage[None, :, None]  # [1, R, 1]
+    surrogate = torch.minimum(ratio * adv, ratio.clamp(1 - clip, 1 + clip) * adv)
+    return -(surrogate * batch.mask).sum() / batch.mask.sum().clamp(min=1)
+
+
+def train_policy(policy: UnmaskingPolicy, model, difficulties: dict, tasks, *, prompt_len: int, buffer: int,
+                 iterations: int, prompts: int, group: int, epochs: int, clip: float, lr: float,
+                 reward_lambda: float, seed: int) -> pl.DataFrame:
+    """GRPO on the tasks; returns the curve (iteration, reward, accuracy, nfe, loss) per iteration."""
+    env = UnmaskingVecEnv(model.eval(), prompt_len, reward_lambda)
+    optimizer = torch.optim.Adam(policy.parameters(), lr=lr)
+    generator = torch.Generator().manual_seed(seed)
+    per_task = max(1, prompts // len(tasks))
+    rows = []
+    for it in range(iterations):
+        frame = data.examples(difficulties, tasks, per_task, seed=10_000 * (seed + 1) + it)
+        frame = frame[[i for i in range(len(frame)) for _ in range(group)]]  # [P * G]: each prompt G times in a row
+        batch = rollout(env, policy, data.masked_prompts(frame, prompt_len, buffer),
+                        lambda tokens: data.judge(tokens, frame, prompt_len), generator)
+        advantage = group_advantages(batch.reward, group)
+        for _ in range(epochs):
+            loss = clipped_loss(policy, batch, advantage, clip)
+            optimizer.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(policy.parameters(), 1.0)
+            optimizer.step()
+        correct = batch.reward > 0
+        rows.append({"iteration": it, "reward": float(batch.reward.mean()), "accuracy": float(correct.float().mean()),
+                     "nfe": float(batch.nfe.float().mean()), "loss": float(loss.detach())})
+    policy.eval()
+    return pl.DataFrame(rows)

@@ -1,0 +1,135 @@
+"""Study 08: the injection stream, the forgetting law, and the run summaries, against references
+computed independently (the sampling definition, synthetic laws, hand-built trajectories)."""
+
+import math
+
+import numpy as np
+import polars as pl
+import pytest
+import torch
+
+from atelier.studies.finetune_forgetting import (
+    Config, Corpora, ForgettingLaw, eval_steps, finetune_stream, fit_forgetting, injection_knee, injection_mask,
+    summarise, u_curve_depth,
+)
+
+
+@pytest.mark.parametrize("p", [0.0, 0.001, 0.01, 0.05, 0.5, 1.0])
+def test_injection_count_is_floor_or_ceil_of_np(p):
+    for offset in (0.0, 0.3, 0.999):
+        count = int(injection_mask(1000 + 7, p, offset).sum())
+        assert count in (math.floor(1007 * p), math.ceil(1007 * p))
+
+
+def test_every_slot_is_injected_with_probability_p():
+    """Averaged over a fine uniform grid of offsets, each slot's injection frequency is p (Bernoulli(p) marginal)."""
+    p = 0.013
+    offsets = (np.arange(4000) + 0.5) / 4000
+    freq = np.mean([injection_mask(300, p, u) for u in offsets], axis=0)
+    np.testing.assert_allclose(freq, p, atol=1 / 4000 + 1e-12)
+
+
+def test_injection_mask_rejects_bad_fraction():
+    with pytest.raises(ValueError, match="p=1.5"):
+        injection_mask(10, 1.5, 0.0)
+
+
+def test_stream_cycles_the_target_set_and_draws_distinct_pretraining_blocks():
+    target = torch.arange(5).repeat_interleave(4).view(5, 4)  # block k is all k
+    pretrain = 100 + torch.arange(50).repeat_interleave(4).view(50, 4)  # block j is all 100 + j
+    stream, injected = finetune_stream(target, pretrain, p=0.1, n=60, seed=3)
+    ids = stream[:, 0].numpy()
+    assert (stream == stream[:, :1]).all()  # whole blocks, never mixed
+    assert (ids[injected] >= 100).all() and (ids[~injected] < 5).all()
+    assert len(set(ids[injected])) == injected.sum()  # no pretraining block twice
+    target_ids = ids[~injected]
+    for epoch in range(len(target_ids) // 5):  # every full epoch is a permutation of the set
+        assert sorted(target_ids[5 * epoch: 5 * epoch + 5]) == list(range(5))
+
+
+def test_target_sets_are_nested_prefixes():
+    blocks = torch.arange(40).view(10, 4)
+    corpora = Corpora(tokenizer=None, pretrain=blocks, pretrain_val=blocks, target={"x": blocks},
+                      target_val={"x": blocks})
+    assert torch.equal(corpora.target_set("x", 8), blocks[:2])
+    assert torch.equal(corpora.target_set("x", 40)[:2], corpora.target_set("x", 8))
+    with pytest.raises(ValueError, match="1..10 blocks"):
+        corpora.target_set("x", 400)
+
+
+def test_eval_steps_are_increasing_and_end_at_the_last_step():
+    steps = eval_steps(160, 8)
+    assert steps == sorted(set(steps)) and steps[0] >= 1 and steps[-1] == 160
+
+
+def _synthetic_points(law: ForgettingLaw, noise: float = 0.0) -> pl.DataFrame:
+    N, D, p = (v.ravel() for v in np.meshgrid([8e3, 3e4, 7e4, 1.3e5], [2048, 8192, 32768],
+                                               [0.0, 0.001, 0.005, 0.01, 0.05]))
+    before = 5.0 - 0.1 * np.log10(N)
+    F = law.forgetting(N, D, p, before) * np.exp(np.random.default_rng(0).normal(0, noise, N.shape))
+    return pl.DataFrame({"params": N, "target_tokens": D, "p": p, "before": before, "forgetting": F})
+
+
+@pytest.mark.parametrize("variant", ["additive", "multiplicative"])
+def test_forgetting_law_fit_recovers_known_parameters(variant):
+    truth = ForgettingLaw(variant, A=3.0, B=150.0, a=0.4, b=0.3)
+    fit = fit_forgetting(_synthetic_points(truth), variant)
+    for name in ("A", "B", "a", "b"):
+        assert getattr(fit, name) == pytest.approx(getattr(truth, name), rel=1e-2)
+
+
+def test_forgetting_law_formula():
+    law = ForgettingLaw("multiplicative", A=2.0, B=100.0, a=0.5, b=0.25)
+    # f = 2 * 16^0.25 / ((1 + 100 * 0.03) * 100)^0.5 = 2 * 2 / 20 = 0.2; F = before * f
+    assert law.rate(100, 16, 0.03) == pytest.approx(0.2)
+    assert law.forgetting(100, 16, 0.03, before=4.0) == pytest.approx(0.8)
+    assert ForgettingLaw("additive", 2.0, 100.0, 0.5, 0.25).forgetting(100, 16, 0.03, 4.0) == pytest.approx(0.2)
+
+
+def test_forgetting_law_refuses_unknown_variant_and_non_positive_points():
+    points = _synthetic_points(ForgettingLaw("additive", 3.0, 150.0, 0.4, 0.3))
+    with pytest.raises(ValueError, match="'ratio'; valid: additive, multiplicative"):
+        fit_forgetting(points, "ratio")
+    with pytest.raises(ValueError, match="positive"):
+        fit_forgetting(points.with_columns(forgetting=pl.col("forgetting") - 1.0), "additive")
+
+
+def _trajectory(width, p, pretrain, target, domain="code", tokens=2048):
+    steps = [0, 1, 4, 16, 64]
+    return pl.DataFrame({"step": steps, "pretrain_loss": pretrain, "target_loss": target}).with_columns(
+        width=pl.lit(width), params=pl.lit(width * 1000), domain=pl.lit(domain), target_tokens=pl.lit(tokens),
+        p=pl.lit(p), forgetting=pl.Series(pretrain) - pretrain[0])
+
+
+def test_summary_picks_the_early_stopped_checkpoint():
+    traj = _trajectory(16, 0.0, [4.0, 4.1, 4.3, 4.8, 5.5], [6.0, 5.5, 5.0, 5.2, 6.5])
+    row = summarise(traj).row(0, named=True)
+    assert row["best_step"] == 4 and row["target_best"] == 5.0
+    assert row["forgetting"] == pytest.approx(0.3) and row["forgetting_end"] == pytest.approx(1.5)
+    assert row["before"] == 4.0 and row["target_before"] == 6.0
+
+
+def test_injection_knee_is_the_share_of_forgetting_removed():
+    trajs = [_trajectory(16, 0.0, [4.0, 4.1, 4.3, 4.8, 5.0], [6.0, 5.5, 5.0, 5.2, 6.5]),
+             _trajectory(16, 0.01, [4.0, 4.1, 4.2, 4.2, 4.2], [6.0, 5.5, 5.05, 5.2, 6.4])]
+    knee = injection_knee(summarise(pl.concat(trajs)))
+    at_1 = knee.filter(pl.col("p") == 0.01).row(0, named=True)
+    assert at_1["removed_end"] == pytest.approx(1 - 0.2 / 1.0)  # 0.2 nats left of 1.0
+    assert at_1["target_change"] == pytest.approx(5.05 / 5.0 - 1)
+    by_width = injection_knee(summarise(pl.concat(trajs)), by=("width",))
+    assert by_width["width"].to_list() == [16, 16] and by_width["removed_end"][1] == pytest.approx(0.8)
+
+
+def test_u_curve_depth_is_the_smaller_of_fall_and_rise():
+    traj = pl.concat([_trajectory(16, 0.0, [4.0] * 5, [6.0, 5.5, 5.0, 5.2, 5.3]),  # fall 1.0, rise 0.3
+                      _trajectory(32, 0.0, [4.0] * 5, [6.0, 5.9, 5.8, 5.7, 5.6])])  # falls only: 0
+    assert u_curve_depth(traj) == pytest.approx(0.0)
+    assert u_curve_depth(traj.filter(pl.col("width") == 16)) == pytest.approx(0.3)
+
+
+def test_presets_hold_out_one_of_their_widths():
+    for name in ("smoke", "cpu", "gpu"):
+        cfg = Config.preset(name)
+        assert cfg.heldout_width in cfg.widths
+        assert not set(cfg.targets) & set(cfg.pretrain_domains)
+        assert all(w % cfg.head_dim == 0 for w in cfg.widths)

@@ -1,0 +1,234 @@
+"""Study 04: task encoding, the environment (against the core sampler and the reward formula),
+the policy's likelihood, GRPO's advantages and loss, and the front comparisons."""
+
+import gymnasium
+import numpy as np
+import polars as pl
+import pytest
+import torch
+from gymnasium.utils.env_checker import check_env
+from torch import nn
+
+from atelier.diffusion import sample
+from atelier.nn import Transformer, TransformerConfig
+from atelier.studies.unmasking_policy import ENV_ID, Config, PolicyRule, UnmaskingEnv, UnmaskingPolicy, UnmaskingVecEnv
+from atelier.studies.unmasking_policy import data, fronts, grpo
+
+DIFF = {"reversal": 4}
+P = data.prompt_len(DIFF)  # bos + "rev:abcd=" = 10
+L = 6
+
+
+class ReversalOracle(nn.Module):
+    """Puts probability on the reversed prompt letters, then eos: the exact answer of reversal
+    at difficulty 4. Position j of the buffer is the letter at column P - 2 - j. Confidence falls
+    with j (logit margin 8 - j), so the most confident masked position is the leftmost one.
+    `wrong` shifts every letter by one (always incorrect)."""
+
+    def __init__(self, wrong: bool = False):
+        super().__init__()
+        self.wrong = wrong
+        self.dummy = nn.Parameter(torch.zeros(()))
+
+    def forward(self, x):
+        B, T = x.shape
+        target = torch.full((B, T), data.VOCAB.eos_id)
+        for j in range(DIFF["reversal"]):
+            target[:, P + j] = x[:, P - 2 - j] + int(self.wrong)
+        margin = torch.tensor([8.0 - max(j - P, 0) * 0.5 for j in range(T)])
+        return torch.nn.functional.one_hot(target, len(data.VOCAB)).float() * margin[None, :, None]
+
+
+def reversal(n=5, seed=0):
+    return data.examples(DIFF, ["reversal"], n, seed)
+
+
+def tiny_dllm():
+    torch.manual_seed(0)
+    cfg = TransformerConfig(vocab_size=len(data.VOCAB), width=32, depth=1, n_heads=2, max_len=P + 2 * L,
+                            attention="bidirectional")
+    return Transformer(cfg).eval()
+
+
+def test_encode_right_aligns_prompts_and_pads_answers_with_eos():
+    frame = data.examples({"addition": 2, "reversal": 3}, ["addition", "reversal"], 1, 0)
+    plen = data.prompt_len({"addition": 2, "reversal": 3})
+    assert plen == 1 + len("rev:abc=")
+    batch = data.encode(frame, plen, 5)
+    add, rev = frame.row(0, named=True), frame.row(1, named=True)
+    row = batch["tokens"][0].tolist()
+    assert row[:plen] == [data.VOCAB.pad_id] * (plen - 1 - len(add["prompt"])) + [data.VOCAB.bos_id] + data.VOCAB.encode(add["prompt"])
+    assert row[plen:] == data.VOCAB.encode(add["target"]) + [data.VOCAB.eos_id] * (5 - 3)
+    assert data.VOCAB.decode(batch["tokens"][1, plen:plen + 3].tolist()) == rev["target"]
+    assert batch["loss_mask"].sum(1).tolist() == [5, 5] and batch["loss_mask"][:, plen:].all()
+
+
+def test_judge_accepts_the_answer_and_rejects_changes():
+    frame = reversal(3)
+    tokens = data.encode(frame, P, L)["tokens"]
+    assert data.judge(tokens, frame, P).all()
+    wrong_letter, early_eos, junk_after = tokens.clone(), tokens.clone(), tokens.clone()
+    wrong_letter[0, P] = data.VOCAB.ids["z"] if frame["target"][0][0] != "z" else data.VOCAB.ids["y"]
+    early_eos[1, P + 3] = data.VOCAB.eos_id
+    junk_after[2, P + L - 1] = data.VOCAB.ids["a"]
+    assert data.judge(wrong_letter, frame, P).tolist() == [False, True, True]
+    assert data.judge(early_eos, frame, P).tolist() == [True, False, True]
+    assert data.judge(junk_after, frame, P).tolist() == [True, True, False]
+
+
+def run_env(env, frame, act):
+    """Episode rewards [R] of act(obs) -> action on env."""
+    obs = env.reset(data.masked_prompts(frame, P, L), lambda t: data.judge(t, frame, P))
+    total = torch.zeros(len(frame))
+    while not env.done.all():
+        obs, reward, _ = env.step(act(obs))
+        total += reward
+    return total
+
+
+@pytest.mark.parametrize("lam", [0.0, 0.5, 2.0])
+def test_reward_is_correct_times_one_plus_lambda_times_saved_steps(lam):
+    frame = reversal(4)
+    env = UnmaskingVecEnv(ReversalOracle(), P, reward_lambda=lam)
+    everything = run_env(env, frame, lambda obs: obs["mask"])
+    assert env.nfe.tolist() == [1] * 4
+    assert torch.allclose(everything, torch.full((4,), 1 + lam * (1 - 1 / L)))
+    nothing = run_env(env, frame, lambda obs: torch.zeros_like(obs["mask"]))  # one token per step
+    assert env.nfe.tolist() == [L] * 4 and torch.allclose(nothing, torch.ones(4))
+    wrong = UnmaskingVecEnv(ReversalOracle(wrong=True), P, reward_lambda=lam)
+    assert (run_env(wrong, frame, lambda obs: obs["mask"]) == 0).all()
+
+
+def test_an_empty_action_unmasks_exactly_the_most_confident_position():
+    frame = reversal(2)
+    env = UnmaskingVecEnv(ReversalOracle(), P)
+    obs = env.reset(data.masked_prompts(frame, P, L), lambda t: data.judge(t, frame, P))
+    for step in range(L):
+        assert obs["mask"].sum(1).tolist() == [L - step] * 2
+        assert obs["progress"].tolist() == pytest.approx([step / L] * 2)  # spent / (spent + masked)
+        expected = obs["confidence"].argmax(1)  # the oracle's leftmost masked position
+        assert expected.tolist() == [step, step]
+        obs, _, _ = env.step(torch.zeros(2, L, dtype=torch.bool))
+        assert not obs["mask"][torch.arange(2), expected].any()
+
+
+@pytest.mark.parametrize("tau", [0.2, 0.6])
+def test_vector_env_with_threshold_actions_reproduces_the_core_sampler(tau):
+    model, frame = tiny_dllm(), reversal(6, seed=3)
+    prompts = data.masked_prompts(frame, P, L)
+    tokens, nfe = sample(model, prompts, mask_id=data.VOCAB.mask_id, method="threshold", tau=tau)
+    env = UnmaskingVecEnv(model, P)
+    run_env(env, frame, lambda obs: obs["mask"] & (obs["confidence"] > tau))
+    assert torch.equal(env.x, tokens) and torch.equal(env.nfe, nfe)
+
+
+def test_policy_rule_in_the_sampler_matches_the_greedy_policy_in_the_env():
+    model, frame = tiny_dllm(), reversal(6, seed=4)
+    torch.manual_seed(1)
+    policy = UnmaskingPolicy(width=16, n_heads=2, init_logit=0.0)
+    nn.init.normal_(policy.head.weight, std=1.0)  # logits that vary with the features
+    env = UnmaskingVecEnv(model, P)
+    with torch.no_grad():
+        obs = env.reset(data.masked_prompts(frame, P, L), lambda t: data.judge(t, frame, P))
+        offset = -float(policy(obs["confidence"], obs["mask"], obs["progress"]).median())  # about half at first
+        run_env(env, frame, lambda obs: policy(obs["confidence"], obs["mask"], obs["progress"]) + offset > 0)
+    tokens, nfe = sample(model, data.masked_prompts(frame, P, L), mask_id=data.VOCAB.mask_id,
+                         method=PolicyRule(policy, P, offset=offset))
+    assert torch.equal(env.x, tokens) and torch.equal(env.nfe, nfe)
+    assert (nfe > 1).any() and (nfe < L).any()  # the policy chose more than one and fewer than all
+
+
+def test_policy_rule_offsets_span_one_token_per_step_to_all_at_once():
+    model, frame = tiny_dllm(), reversal(3)
+    prompts = data.masked_prompts(frame, P, L)
+    policy = UnmaskingPolicy(width=16, n_heads=2)
+    _, slow = sample(model, prompts, mask_id=data.VOCAB.mask_id, method=PolicyRule(policy, P, offset=-100.0))
+    _, fast = sample(model, prompts, mask_id=data.VOCAB.mask_id, method=PolicyRule(policy, P, offset=100.0))
+    assert slow.tolist() == [L] * 3 and fast.tolist() == [1] * 3
+
+
+def test_log_prob_is_the_bernoulli_log_likelihood_of_masked_decisions():
+    torch.manual_seed(0)
+    policy = UnmaskingPolicy(width=16, n_heads=2)
+    logits, action = torch.randn(3, L), torch.rand(3, L) < 0.5
+    mask = torch.rand(3, L) < 0.7
+    expected = torch.distributions.Bernoulli(logits=logits).log_prob(action.float()) * mask
+    assert torch.allclose(policy.log_prob(logits, action, mask), expected, atol=1e-6)
+
+
+def test_group_advantages_are_standardised_within_each_group():
+    reward = torch.tensor([1.0, 2.0, 3.0, 0.0, 0.0, 4.0, 5.0, 5.0, 5.0])
+    adv = grpo.group_advantages(reward, 3)
+    for g in range(3):
+        r = reward[3 * g: 3 * g + 3].numpy()
+        ref = (r - r.mean()) / (r.std() + 1e-6)  # numpy std is the population std
+        assert np.allclose(adv[3 * g: 3 * g + 3].numpy(), ref, atol=1e-5)
+
+
+def test_clipped_loss_at_the_acting_policy_is_the_policy_gradient():
+    torch.manual_seed(0)
+    S, R = 3, 4
+    policy = UnmaskingPolicy(width=16, n_heads=2)
+    nn.init.normal_(policy.head.weight, std=0.5)
+    conf, mask, progress = torch.rand(S, R, L), torch.rand(S, R, L) < 0.6, torch.rand(S, R)
+    with torch.no_grad():
+        logits = policy(conf.flatten(0, 1), mask.flatten(0, 1), progress.flatten())
+    action = (torch.rand(S * R, L) < torch.sigmoid(logits)).view(S, R, L)
+    logp_old = policy.log_prob(logits, action.flatten(0, 1), mask.flatten(0, 1)).view(S, R, L)
+    batch = grpo.Rollouts(conf, mask, progress, action, logp_old, torch.zeros(R), torch.ones(R, dtype=torch.long))
+    adv = torch.randn(R)
+    loss = grpo.clipped_loss(policy, batch, adv, clip=0.2)
+    assert float(loss.detach()) == pytest.approx(float(-(adv[None, :, None] * mask).sum() / mask.sum()), abs=1e-6)
+    grads = torch.autograd.grad(loss, list(policy.parameters()))
+    # REINFORCE: -sum(A * log pi(a)) / decisions, differentiated directly
+    logp = policy.log_prob(policy(conf.flatten(0, 1), mask.flatten(0, 1), progress.flatten()),
+                           action.flatten(0, 1), mask.flatten(0, 1)).view(S, R, L)
+    reinforce = -(adv[None, :, None] * logp).sum() / mask.sum()
+    for g, ref in zip(grads, torch.autograd.grad(reinforce, list(policy.parameters()))):
+        assert torch.allclose(g, ref, atol=1e-6)
+
+
+def test_grpo_learns_to_unmask_faster_when_every_answer_is_correct():
+    torch.manual_seed(0)
+    policy = UnmaskingPolicy(width=16, n_heads=2, init_logit=-2.0)
+    curve = grpo.train_policy(policy, ReversalOracle(), DIFF, ["reversal"], prompt_len=P, buffer=L, iterations=25,
+                              prompts=4, group=8, epochs=2, clip=0.2, lr=2e-2, reward_lambda=1.0, seed=0)
+    assert (curve["accuracy"] == 1.0).all()
+    assert curve["nfe"].tail(5).mean() < curve["nfe"].head(5).mean() - 1.0
+
+
+def test_gymnasium_env_passes_check_env_and_is_registered():
+    env = UnmaskingEnv(tiny_dllm(), DIFF, buffer=L, prompt_len=P)
+    check_env(env, skip_render_check=True)
+    made = gymnasium.make(ENV_ID, model=ReversalOracle(), difficulties=DIFF, buffer=L, prompt_len=P,
+                          reward_lambda=1.0, disable_env_checker=True)
+    obs, _ = made.reset(seed=0)
+    assert obs["mask"].tolist() == [1] * L
+    obs, reward, done, truncated, info = made.step(np.ones(L, dtype=np.int8))
+    assert done and not truncated and info == {"correct": True, "nfe": 1}
+    assert reward == pytest.approx(2 - 1 / L)
+
+
+def test_envelope_keeps_the_upper_left_points_and_interpolates():
+    front = fronts.envelope([1, 2, 2, 3, 4, 5], [0.2, 0.1, 0.5, 0.4, 0.8, 0.7])
+    assert front[0].tolist() == [1, 2, 4] and front[1].tolist() == [0.2, 0.5, 0.8]
+    assert fronts.front_at(front, [0.5, 1.5, 3.0, 9.0]) == pytest.approx([np.nan, 0.35, 0.65, 0.8], nan_ok=True)
+
+
+def test_gap_is_the_mean_difference_of_fronts_over_their_shared_range():
+    pts = pl.DataFrame({"method": ["a", "a", "b", "b"], "nfe": [1.0, 3.0, 2.0, 4.0],
+                        "accuracy": [0.2, 0.6, 0.1, 0.5]})
+    # shared range [2, 4]: a = 0.4 -> 0.6 then flat at 0.6; b = 0.1 -> 0.5 linearly
+    n = np.linspace(2, 4, 100_001)
+    a = np.where(n < 3, 0.2 + 0.2 * (n - 1), 0.6)
+    b = 0.1 + 0.2 * (n - 2)
+    assert fronts.gap(pts, "a", "b") == pytest.approx(np.mean(a - b), abs=1e-3)
+    assert fronts.gap(pts, "a", "a") == 0.0
+
+
+def test_config_presets_and_bad_tasks():
+    assert Config.preset("smoke").buffer == Config().buffer
+    with pytest.raises(ValueError, match="not a task"):
+        Config(train_tasks=("addition", "division"))
+    with pytest.raises(ValueError, match="must not be one of"):
+        Config(ood_task="addition")
