@@ -153,3 +153,39 @@ def test_continuation_perplexity_of_a_uniform_lm_is_its_vocabulary_size():
     ppl = continuation_perplexity(CharLM(), ["a prefix", "x"], [" and more", " y"])
     assert ppl == pytest.approx(256.0)
     assert math.isnan(continuation_perplexity(CharLM(), ["a"], [""]))
+
+
+class _Bytes:
+    """A byte-level text codec with no specials of its own."""
+
+    vocab_size, special_ids = 256, {}
+
+    def encode(self, text):
+        return list(text.encode())
+
+    def decode(self, ids):
+        return bytes(ids).decode()
+
+
+def test_canvas_puts_every_text_to_image_target_at_the_same_positions():
+    from types import SimpleNamespace
+
+    from atelier.studies.trimodal_diffusion.layout import CanvasVocab
+
+    vocab = CanvasVocab(_Bytes(), SimpleNamespace(codebook_size=4))
+    image = np.arange(64) % 16
+    for text in ("7", "a handwritten digit seven"):
+        example = vocab.encode("t2i", image, text, length=100)
+        generated = torch.nonzero(example.loss_mask).flatten().tolist()
+        assert generated == list(range(2, 67))  # 64 codes and </img>, right after <task:draw> <img>
+        assert example.tokens[2:66].tolist() == (image + vocab.offset["image"]).tolist()
+        back = vocab.decode(example.tokens)
+        assert back["condition"] == text
+        np.testing.assert_array_equal(back["target"], image)
+        prompt = vocab.prompt("t2i", text, 100)
+        assert (prompt.tokens == vocab.mask_id).nonzero().flatten().tolist() == generated
+        assert torch.equal(prompt.tokens[~example.loss_mask], example.tokens[~example.loss_mask])
+    captioning = vocab.encode("i2t", "seven", image, length=100)
+    assert captioning.tokens[2:66].tolist() == example.tokens[2:66].tolist()  # one canvas for both directions
+    with pytest.raises(ValueError, match="does not fit length"):
+        vocab.encode("t2i", image, "x" * 40, length=100)

@@ -15,6 +15,7 @@ from atelier.studies.trimodal_diffusion.config import BALANCED, Config
 from atelier.studies.trimodal_diffusion.data import StudyData, build_data, eval_batches, stream, text_documents
 from atelier.studies.trimodal_diffusion.evaluation import GROUPS, modality_losses
 from atelier.studies.trimodal_diffusion.gallery import caption_gallery, image_gallery, speech_gallery, text_gallery
+from atelier.studies.trimodal_diffusion.layout import CanvasVocab
 from atelier.studies.trimodal_diffusion.models import build_model, parameterisation
 from atelier.studies.trimodal_diffusion.sampling import (audio_accuracy, choose_default, continuation_perplexity,
                                                          image_accuracy, sampler_grid, versus_random)
@@ -23,7 +24,7 @@ from atelier.studies.trimodal_diffusion.sweeps import batch_sizes, mixing, noise
 from atelier.studies.trimodal_diffusion.training import Trained, diffusion_objective, train_budgets, train_config
 
 __all__ = [
-    "BALANCED", "GROUPS", "Config", "StudyData", "Trained", "audio_accuracy", "bars_chart", "batch_chart",
+    "BALANCED", "GROUPS", "CanvasVocab", "Config", "StudyData", "Trained", "audio_accuracy", "bars_chart", "batch_chart",
     "batch_sizes", "build_data", "build_model", "caption_gallery", "choose_default", "claims",
     "continuation_perplexity", "diffusion_objective", "eval_batches", "fit_laws", "image_accuracy", "image_gallery", "image_grid_chart",
     "iso_flop_chart", "iso_flop_curves", "mixing", "modality_losses", "monotonicity", "noise_schedules",

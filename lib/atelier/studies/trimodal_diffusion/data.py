@@ -5,7 +5,8 @@ sentences, so a text example fills most of its sequence). Image-text: sklearn's 
 grey-level codes with captions in several phrasings. Audio-text: espeak-ng renderings of the
 number words in several voices and speeds, coded by a k-means log-mel codebook (cached). The
 vocabulary lays text BPE ids, image codes, audio codes and the boundary / task specials in one
-id space (atelier.data.media.MultimodalVocab).
+id space (atelier.data.media.MultimodalVocab), with text-to-image examples on a fixed canvas
+(layout.CanvasVocab).
 
 Examples are pure functions of (seed, split, index) (atelier.data.media.MixtureDataset): a run's
 training stream is the prefix of one long stream, so a cooldown branch reads exactly the
@@ -22,10 +23,11 @@ import torch
 from torch.utils.data import DataLoader, Dataset, Subset
 
 from atelier.data import get_tokenizer, load
-from atelier.data.media import (AudioCodec, MultimodalDataModule, MultimodalVocab, digits_pairs,
-                                number_words, speech_pairs, train_audio_codec)
+from atelier.data.media import (AudioCodec, MultimodalDataModule, digits_pairs, number_words, speech_pairs,
+                                train_audio_codec)
 from atelier.data.splits import unit_hash
 from atelier.studies.trimodal_diffusion.config import Config
+from atelier.studies.trimodal_diffusion.layout import CanvasVocab
 
 KINDS = ("text", "image", "audio")  # mixture kinds, in the order of Config.mixtures' weights
 CODEC_SPEED = 160  # the codebook is fitted on renderings at this speed
@@ -35,7 +37,7 @@ CODEC_SPEED = 160  # the codebook is fitted on renderings at this speed
 class StudyData:
     """Everything the experiments draw examples from."""
 
-    vocab: MultimodalVocab
+    vocab: CanvasVocab
     texts: list[str]
     images: pl.DataFrame  # digits_pairs(): id, image (64 codes), label, caption
     speech: pl.DataFrame  # speech_pairs(): id, text, voice, speed, waveform
@@ -82,7 +84,7 @@ def build_data(cfg: Config, seed: int = 0) -> StudyData:
     codec = train_audio_codec(list(words), voices=cfg.speech_voices, speeds=(CODEC_SPEED,),
                               codebook_size=cfg.codebook_size)
     texts = text_documents(cfg.text_domains, cfg.text_documents, words_per_doc=cfg.seq_len // 2, seed=seed)
-    return StudyData(MultimodalVocab(tokenizer, codec), texts, digits_pairs(seed),
+    return StudyData(CanvasVocab(tokenizer, codec), texts, digits_pairs(seed),
                      speech_pairs(list(words), cfg.speech_voices, cfg.speech_speeds), tuple(words), cfg.seq_len)
 
 
