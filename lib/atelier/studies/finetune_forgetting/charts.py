@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
-SIZE = alt.Color("params:O", title="non-embedding parameters N", scale=alt.Scale(scheme="viridis"))
+SIZE = alt.Color("params:O", title="parameters N", scale=alt.Scale(scheme="viridis"))
 
 
 def pretraining_chart(curves: pl.DataFrame) -> alt.Chart:
@@ -40,7 +40,8 @@ def injection_chart(trajectories: pl.DataFrame, width: int) -> alt.FacetChart:
     ).properties(width=190, height=150).facet(
         row=alt.Row("domain:N", title="target domain"),
         column=alt.Column("target_tokens:O", title="unique target tokens D"),
-    ).resolve_scale(y="independent").properties(title=f"Injection curbs forgetting (model of width {width})")
+    ).resolve_scale(y="independent").properties(
+        title=f"Forgetting along finetuning per injected fraction (width {width})")
 
 
 def knee_chart(knee: pl.DataFrame) -> alt.Chart:

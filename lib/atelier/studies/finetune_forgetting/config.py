@@ -1,4 +1,4 @@
-"""Config of the finetuning-forgetting study: defaults are the cpu preset (about 8 minutes on 2 cores)."""
+"""Config of the finetuning-forgetting study: defaults are the cpu preset (about 9 CPU-minutes, one thread)."""
 
 from __future__ import annotations
 
