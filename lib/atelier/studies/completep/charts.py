@@ -47,7 +47,8 @@ def sweep_chart(sweep: pl.DataFrame, optimal: pl.DataFrame, axis: str) -> alt.HC
 def drift_chart(optimal: pl.DataFrame, axis: str) -> alt.Chart:
     """Fitted optimal base LR vs model size, one line per parameterisation."""
     return alt.Chart(optimal).mark_line(point=True).encode(
-        x=alt.X(f"{axis}:Q", title=SIZE_TITLE[axis], scale=alt.Scale(type="log", base=2)),
+        x=alt.X(f"{axis}:Q", title=SIZE_TITLE[axis], scale=alt.Scale(type="log", base=2),
+                axis=alt.Axis(values=sorted(optimal[axis].unique().to_list()))),
         y=alt.Y("opt_log2_lr:Q", title="optimal base learning rate (log2)", scale=alt.Scale(zero=False)),
         color=alt.Color("param:N", title="parameterisation"),
     ).properties(title=f"Optimal learning rate vs {axis}", width=300, height=220)
