@@ -52,7 +52,7 @@ class Config(StudyConfig):
     # (5) rank of the stationary covariance
     rank_dims: tuple[int, ...] = (3, 4, 5)
     rank_draws: int = 100
-    rank_t: float = 1000.0
+    rank_t: float = 1e5  # the killed eigenvalues decay like 1/t
     rank_tol: float = 1e-2  # an eigenvalue counts if above rank_tol * the largest
 
     # (6) clustering on the sphere, causal vs full attention

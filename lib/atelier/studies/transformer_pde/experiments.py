@@ -228,7 +228,7 @@ def covariance_regimes(cfg: Config, seed: int) -> tuple[pl.DataFrame, pl.DataFra
             times, S, blown = evolve(attn, S0, cfg.regime_t, cfg.regime_h, cfg.regime_max_steps)
             signatures += [{"regime": regime, "signature": k, "value": v}
                            for k, v in signature(regime, attn, times, S, blown).items()]
-            keep = torch.unique(torch.logspace(0, math.log10(len(times)), 60).long() - 1)
+            keep = torch.unique(torch.logspace(0, math.log10(len(times)), 60).round().long().clamp(max=len(times)) - 1)
             cone = cone_coordinates(S[keep])  # (F, B, 3)
             eig = torch.linalg.eigvalsh(S[keep])
             F, B = cone.shape[:2]

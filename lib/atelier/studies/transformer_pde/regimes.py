@@ -98,7 +98,8 @@ def evolve(
     norm of the Jacobian of S -> V S A S + S A^T S V^T (so the steps stay stable). They
     lengthen as A S -> 0 (convergence to 0 or to a limit killed by A, where the decay is only
     algebraic, ~1/t), shorten before a blow-up, and are clipped at ``t_end``. A trajectory
-    whose trace exceeds ``blowup`` times its initial trace stops there. The weights may be batched like S0.
+    whose trace exceeds ``blowup`` times its initial trace stops there; one that no longer
+    moves (relative change per step below 1e-13: a stationary point reached) stops too. The weights may be batched like S0.
     Returns (times (F, B), S (F, B, d, d), blown_up (B,)), saved every ``save_every`` steps and
     at the end.
     """
@@ -108,16 +109,18 @@ def evolve(
     trace0 = S0.diagonal(dim1=-2, dim2=-1).sum(-1)
     S, t = S0.clone(), torch.zeros(len(S0), dtype=S0.dtype)
     blown = torch.zeros(len(S0), dtype=torch.bool)
+    settled = torch.zeros(len(S0), dtype=torch.bool)
     times, frames = [t], [S]
     for k in range(1, max_steps + 1):
-        running = (t < t_end) & ~blown
+        running = (t < t_end) & ~blown & ~settled
         if not running.any():
             break
         speed = v_norm * (torch.linalg.matrix_norm(A @ S) + torch.linalg.matrix_norm(A.mT @ S))
         dt = h / speed.clamp(min=1e-300)
         dt = torch.where(running, torch.minimum(dt, t_end - t), torch.zeros_like(t))
-        S = psd_project(step(field, S, dt[:, None, None]))
-        t = t + dt
+        S_next = psd_project(step(field, S, dt[:, None, None]))
+        settled = settled | (torch.linalg.matrix_norm(S_next - S) <= 1e-13 * torch.linalg.matrix_norm(S))
+        S, t = S_next, t + dt
         blown = blown | (S.diagonal(dim1=-2, dim2=-1).sum(-1) > blowup * trace0)
         if k % save_every == 0:
             times.append(t)
