@@ -17,31 +17,33 @@ class Config(StudyConfig):
     difficulties: dict = dataclasses.field(
         default_factory=lambda: {"addition": 4, "sorting": 4, "reversal": 5})  # answers of 5, 7, 5 tokens
     task_weights: dict = dataclasses.field(
-        default_factory=lambda: {"addition": 2, "sorting": 1, "reversal": 1})  # shares of each dLLM batch
+        default_factory=lambda: {"addition": 4, "sorting": 1, "reversal": 1})  # shares of each dLLM batch
     buffer: int = 8  # generation length L; transfer doubles it
     # the dLLMs (bidirectional, masked diffusion, trained on buffers of L..2L)
     width: int = 64
-    depth: int = 3
+    depth: int = 2
     head_dim: int = 32
     pos_embedding: bool = True  # learned absolute positions on top of RoPE
     second_width: int = 64  # the second dLLM: another size and seed
     second_depth: int = 2
-    dllm_steps: int = 2500
+    dllm_steps: int = 3000
     dllm_batch: int = 64  # sequences per step, split over the tasks by task_weights
     dllm_lr: float = 1e-3
     dllm_warmup: int = 50
+    dllm_min_lr: float = 0.5  # final LR as a fraction of the peak (cosine): addition needs many steps at a high LR
     noise_schedule: str = "linear"
     # the environment and GRPO
-    reward_lambda: float = 1.0  # R = correct * (1 + lambda * (1 - NFE / L))
+    reward_lambda: float = 0.5  # R = correct * (1 + lambda * (1 - NFE / L))
     policy_width: int = 32
     policy_heads: int = 2
-    grpo_iterations: int = 60
+    grpo_iterations: int = 100
     grpo_prompts: int = 16  # prompts per iteration
     grpo_group: int = 8  # G rollouts per prompt
     grpo_epochs: int = 2  # policy-gradient passes over each batch of rollouts
     grpo_clip: float = 0.2  # PPO ratio clip
     grpo_lr: float = 3e-3
     init_logit: float = -2.0  # initial unmask logit (p = 0.12 per position and step)
+    max_logit: float = 5.0  # logits are bounded to (-max_logit, max_logit)
     # evaluation: accuracy-vs-NFE fronts
     eval_examples: int = 256  # per task
     block: int = 4  # semi-autoregressive block length
@@ -49,14 +51,14 @@ class Config(StudyConfig):
     random_ks: tuple[int, ...] = (1, 2, 3, 4, 6, 8)
     taus: tuple[float, ...] = (0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999)
     factors: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 3.0, 4.0, 6.0)
-    policy_offsets: tuple[float, ...] = (-4.0, -3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0)  # logit shifts of the deterministic policy
+    policy_offsets: tuple[float, ...] = (-6.0, -4.0, -3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0, 4.0, 6.0)  # logit shifts (greedy policy)
     torch_threads: int = 1  # CPU threads (0: torch's default); 1 suits small models on shared cores
 
     PRESETS: ClassVar[dict] = {
         "smoke": {"width": 32, "depth": 2, "head_dim": 16, "second_width": 32, "second_depth": 1, "dllm_steps": 20,
                   "dllm_batch": 24, "dllm_warmup": 2, "grpo_iterations": 3, "grpo_prompts": 4, "grpo_group": 4,
                   "grpo_epochs": 1, "eval_examples": 16, "topk_ks": (1, 8), "random_ks": (1, 8),
-                  "taus": (0.5, 0.9), "factors": (1.0, 4.0), "policy_offsets": (-2.0, 0.0, 2.0)},
+                  "taus": (0.5, 0.9), "factors": (1.0, 4.0), "policy_offsets": (-6.0, 0.0, 6.0)},
         "gpu": {"width": 384, "depth": 8, "head_dim": 64, "second_width": 256, "second_depth": 6,
                 "difficulties": {"addition": 11, "sorting": 6, "reversal": 12}, "buffer": 16, "dllm_steps": 20000,
                 "dllm_batch": 384, "dllm_lr": 1e-3, "dllm_warmup": 500, "policy_width": 64, "policy_heads": 4,

@@ -33,7 +33,7 @@ def train(cfg, model: Transformer, prompt_len: int, seed: int, name: str) -> pl.
     stream = data.TrainingStream(cfg.difficulties, cfg.task_weights, cfg.dllm_batch, cfg.dllm_steps, prompt_len, cfg.buffer, seed)
     loader = torch.utils.data.DataLoader(stream, batch_size=None)
     config = TrainConfig(steps=cfg.dllm_steps, lr=cfg.dllm_lr, betas=(0.9, 0.98), warmup_steps=cfg.dllm_warmup,
-                         schedule="cosine", min_lr_factor=0.1, seed=seed, log_every=max(1, cfg.dllm_steps // 50))
+                         schedule="cosine", min_lr_factor=cfg.dllm_min_lr, seed=seed, log_every=max(1, cfg.dllm_steps // 50))
     result = fit(config, model, MaskedDiffusionLoss(cfg.noise_schedule, data.VOCAB.mask_id), loader, name=name)
     model.eval()
     return result.metrics.select("step", "loss").drop_nulls().with_columns(model=pl.lit(name))

@@ -88,7 +88,7 @@ def train(setup: Setup, model: str = "A", buffer: int | None = None, seed: int |
     cfg = setup.cfg
     seed = setup.seed if seed is None else seed
     torch.manual_seed(seed)
-    policy = UnmaskingPolicy(cfg.policy_width, cfg.policy_heads, init_logit=cfg.init_logit)
+    policy = UnmaskingPolicy(cfg.policy_width, cfg.policy_heads, init_logit=cfg.init_logit, max_logit=cfg.max_logit)
     curve = grpo.train_policy(policy, setup.models[model], cfg.difficulties, cfg.train_tasks,
                               prompt_len=setup.prompt_len, buffer=buffer or cfg.buffer,
                               iterations=cfg.grpo_iterations, prompts=cfg.grpo_prompts, group=cfg.grpo_group,

@@ -4,7 +4,9 @@ Per buffer position the features are the dLLM's confidence (0 where already unma
 the position is still masked, the progress (env.progress_of) and the fraction of the buffer
 still masked. A linear map lifts them to `width`, one pre-norm transformer block (atelier.nn's Block,
 bidirectional, rotary positions so the layer sees relative offsets and not the buffer length)
-mixes them, and a linear head gives one logit per position: the log-odds of unmasking it now.
+mixes them, and a linear head gives one logit per position: the log-odds of unmasking it now,
+bounded to (-max_logit, max_logit) by a scaled tanh so that exploration never dies out and a
+logit offset beyond the bound reaches every trade-off (one token per step to all at once).
 
 Actions are independent Bernoulli draws over the masked positions; the environment unmasks the
 most confident position when none is drawn, so every step makes progress. For evaluation the
@@ -37,8 +39,12 @@ def features(confidence: torch.Tensor, mask: torch.Tensor, progress: torch.Tenso
 
 
 class UnmaskingPolicy(nn.Module):
-    def __init__(self, width: int = 32, n_heads: int = 2, max_len: int = 256, init_logit: float = -2.0):
+    def __init__(self, width: int = 32, n_heads: int = 2, max_len: int = 256, init_logit: float = -2.0,
+                 max_logit: float = 5.0):
         super().__init__()
+        if not abs(init_logit) < max_logit:
+            raise ValueError(f"init_logit={init_logit} must lie inside (-max_logit, max_logit) = ({-max_logit}, {max_logit})")
+        self.max_logit = max_logit
         cfg = TransformerConfig(vocab_size=1, width=width, depth=1, n_heads=n_heads, max_len=max_len,
                                 attention="bidirectional")
         self.embed = nn.Linear(N_FEATURES, width)
@@ -46,7 +52,7 @@ class UnmaskingPolicy(nn.Module):
         self.norm = nn.RMSNorm(width)
         self.head = nn.Linear(width, 1)
         nn.init.zeros_(self.head.weight)
-        nn.init.constant_(self.head.bias, init_logit)  # start cautious: few tokens per step
+        nn.init.constant_(self.head.bias, max_logit * math.atanh(init_logit / max_logit))  # start cautious
         cos, sin = rope_cache(cfg.d_head, max_len)
         self.register_buffer("rope_cos", cos, persistent=False)
         self.register_buffer("rope_sin", sin, persistent=False)
@@ -56,7 +62,7 @@ class UnmaskingPolicy(nn.Module):
         L = mask.shape[1]
         h = self.embed(features(confidence, mask, progress))  # [R, L, width]
         h = self.block(h, self.rope_cos[:L], self.rope_sin[:L], None, False)
-        return self.head(self.norm(h)).squeeze(-1)
+        return self.max_logit * torch.tanh(self.head(self.norm(h)).squeeze(-1) / self.max_logit)
 
     def log_prob(self, logits: torch.Tensor, action: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Bernoulli log-probability of each masked position's decision [R, L] (0 off the mask)."""
