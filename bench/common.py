@@ -21,9 +21,13 @@ def sync(device: torch.device | str = "cpu") -> None:
 
 
 def time_fn(fn: Callable[[], object], min_run_time: float = 1.0) -> tuple[float, float]:
-    """(median seconds per call, interquartile range) with torch.utils.benchmark after a warm-up."""
+    """(median seconds per call, interquartile range) with torch.utils.benchmark after a warm-up.
+
+    The Timer runs with torch's current thread count: its default is one thread, which would
+    time every kernel (and the peak of every MFU) single-threaded."""
     fn()
-    measurement = benchmark.Timer(stmt="fn()", globals={"fn": fn}).blocked_autorange(min_run_time=min_run_time)
+    timer = benchmark.Timer(stmt="fn()", globals={"fn": fn}, num_threads=torch.get_num_threads())
+    measurement = timer.blocked_autorange(min_run_time=min_run_time)
     return measurement.median, measurement.iqr
 
 

@@ -71,3 +71,10 @@ def test_multiviewica_is_left_out_with_a_reason_when_it_does_not_import(monkeypa
     monkeypatch.setattr(experiments, "multiviewica_status", lambda: "multiviewica does not import (test)")
     kept, note = experiments.runnable(("limvam_shica_ml", "limvam_multiviewica"))
     assert kept == ["limvam_shica_ml"] and "does not import (test)" in note
+
+
+def test_config_lists_exactly_the_methods_the_experiments_run():
+    from atelier.studies.multiview_causal.config import METHOD_NAMES
+    from atelier.studies.multiview_causal.experiments import METHODS
+
+    assert tuple(METHODS) == METHOD_NAMES

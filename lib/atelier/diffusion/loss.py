@@ -4,7 +4,9 @@
 
 z_t masks each noisable token independently with probability 1 - alpha(t). Logits are computed
 only at the masked positions (model.features, then model.unembed on the gathered rows), which
-saves most of the unembedding cost at small t.
+saves most of the unembedding cost at small t. With ``fused`` (the default on CUDA) training
+goes one step further: the unembedding and the cross-entropy run as one chunked kernel
+(atelier.kernels.linear_cross_entropy), so not even the [masked, V] logits are held at once.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from atelier.diffusion.schedules import Schedule, get_schedule
+from atelier.kernels import linear_cross_entropy
 
 
 def attention_mask_of(batch: dict):
@@ -33,13 +36,18 @@ class MaskedDiffusionLoss:
     False = always visible, e.g. a prompt or padding) and "attention_mask".
     loss is the NELBO in nats per noisable token; metrics hold scalars (nelbo, masked_ce,
     mask_rate). per_example gives the NELBO of each sequence for evaluation.
+    fused: the training loss through the fused linear + cross-entropy kernel (the model needs
+    ``lm_head`` and ``output_scale``, as atelier.nn.Transformer has); None = on CUDA for such models. The
+    value and gradients are the unfused ones; masked_ce is then not reported (it would need the
+    per-token losses the kernel never materialises).
     """
 
-    def __init__(self, schedule: Schedule | str, mask_id: int, eps: float = 1e-3, low_discrepancy: bool = True):
+    def __init__(self, schedule: Schedule | str, mask_id: int, eps: float = 1e-3, low_discrepancy: bool = True,
+                 fused: bool | None = None):
         if not 0.0 <= eps < 1.0:
             raise ValueError(f"eps={eps} must lie in [0, 1)")
         self.schedule = get_schedule(schedule) if isinstance(schedule, str) else schedule
-        self.mask_id, self.eps, self.low_discrepancy = mask_id, eps, low_discrepancy
+        self.mask_id, self.eps, self.low_discrepancy, self.fused = mask_id, eps, low_discrepancy, fused
 
     def sample_t(self, batch_size: int, device=None, generator=None) -> torch.Tensor:
         """t [B] in [eps, 1); low-discrepancy: one uniform offset plus a stratified grid i/B."""
@@ -50,9 +58,9 @@ class MaskedDiffusionLoss:
             u = torch.rand(batch_size, device=device, generator=generator)
         return self.eps + (1 - self.eps) * u
 
-    def _noise_and_score(self, model, batch: dict, generator=None):
-        """Noise the batch once; (weighted CE [B, T]: w(t) * CE at masked positions, 0 elsewhere,
-        masked Bool[B, T], noisable Bool[B, T], CE [M] of the M masked tokens)."""
+    def _noise_and_encode(self, model, batch: dict, generator=None):
+        """Noise the batch once and encode it: (t [B], masked Bool[B, T], noisable Bool[B, T],
+        final hidden states h [B, T, D])."""
         tokens = batch["tokens"]
         B, T = tokens.shape
         noisable = batch.get("loss_mask")
@@ -62,7 +70,14 @@ class MaskedDiffusionLoss:
         u = torch.rand(B, T, device=tokens.device, generator=generator)
         masked = (u < p_mask[:, None]) & noisable  # [B, T]
         z = tokens.masked_fill(masked, self.mask_id)
-        h = model.features(z, mask=attention_mask_of(batch))  # [B, T, D]
+        return t, masked, noisable, model.features(z, mask=attention_mask_of(batch))
+
+    def _noise_and_score(self, model, batch: dict, generator=None):
+        """Noise the batch once; (weighted CE [B, T]: w(t) * CE at masked positions, 0 elsewhere,
+        masked Bool[B, T], noisable Bool[B, T], CE [M] of the M masked tokens)."""
+        tokens = batch["tokens"]
+        B, T = tokens.shape
+        t, masked, noisable, h = self._noise_and_encode(model, batch, generator)
         logits = model.unembed(h[masked])  # [M, V], M = masked positions
         ce = F.cross_entropy(logits.float(), tokens[masked], reduction="none")  # [M]
         ce_bt = torch.zeros(B, T, device=tokens.device).masked_scatter(masked, ce)  # [B, T], row-major like h[masked]
@@ -80,11 +95,20 @@ class MaskedDiffusionLoss:
         return self._noise_and_score(model, batch, generator)[0]
 
     def __call__(self, model, batch: dict):
-        weighted, masked, noisable, ce = self._noise_and_score(model, batch)
-        nelbo = weighted.sum(1)
+        fusable = hasattr(model, "lm_head") and hasattr(model, "output_scale")
+        if self.fused and not fusable:
+            raise ValueError(f"fused=True needs a model with lm_head and output_scale; {type(model).__name__} "
+                             "has not: use fused=False or None")
+        if fusable and (batch["tokens"].is_cuda if self.fused is None else self.fused):
+            t, masked, noisable, h = self._noise_and_encode(model, batch)
+            row_weight = self.schedule.weight(t)[:, None].expand_as(masked)[masked]  # [M]: w(t) of each row's example
+            total = linear_cross_entropy(h[masked], model.lm_head.weight, batch["tokens"][masked],
+                                         multiplier=model.output_scale, weights=row_weight, reduction="sum")
+            metrics = {}
+        else:
+            weighted, masked, noisable, ce = self._noise_and_score(model, batch)
+            total = weighted.sum()
+            metrics = {"masked_ce": ce.mean().detach() if ce.numel() else torch.zeros((), device=ce.device)}
         n_tokens = noisable.sum().clamp(min=1)
-        loss = nelbo.sum() / n_tokens
-        metrics = {"nelbo": loss.detach(),
-                   "masked_ce": ce.mean().detach() if ce.numel() else torch.zeros((), device=ce.device),
-                   "mask_rate": masked.sum() / n_tokens}
-        return loss, metrics
+        loss = total / n_tokens
+        return loss, {"nelbo": loss.detach(), **metrics, "mask_rate": masked.sum() / n_tokens}

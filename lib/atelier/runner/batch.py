@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import multiprocessing
 import os
 import signal
-import subprocess
 import sys
 import time
 from collections import deque
@@ -41,31 +41,55 @@ class Worker(Protocol):
 
 
 class LocalWorker:
-    """One run in its own process, ``python -m atelier.runner.execute``, logging to runner.log."""
+    """One run in a forked process of its own, logging to runner.log.
+
+    The batch imports papermill once and forks a worker per run, so a run does not pay for a
+    fresh interpreter and papermill's imports (about 1.5 s); the fork still isolates each run,
+    and its own session lets the batch, not the terminal's Ctrl-C, stop it in order.
+    """
 
     def __init__(self, spec: RunSpec):
-        with open(spec.tmp / "runner.log", "ab") as log:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "atelier.runner.execute", spec.to_json()],
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True,  # a terminal's Ctrl-C reaches the batch, which stops workers in order
-            )
+        import papermill  # noqa: F401  (imported before the fork: every worker inherits it)
+
+        self.proc = _FORK.Process(target=_worker_main, args=(spec.to_json(), str(spec.tmp / "runner.log")),
+                                  name=f"atelier-run-{spec.final.name}")
+        self.proc.start()
 
     def done(self) -> bool:
-        return self.proc.poll() is not None
+        return not self.proc.is_alive()
 
     def failure(self) -> str:
-        return f"worker exited with code {self.proc.returncode} before finishing (see runner.log)"
+        return f"worker exited with code {self.proc.exitcode} before finishing (see runner.log)"
 
     def cancel(self) -> None:
         """Ask the worker to stop; it kills its kernel and removes its temporary dir."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
+        if self.proc.is_alive():
+            os.kill(self.proc.pid, signal.SIGTERM)
 
     def kill(self) -> None:
-        if self.proc.poll() is None:
+        if self.proc.is_alive():
             os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
+            self.proc.join()
+
+
+_FORK = multiprocessing.get_context("fork")
+
+
+def _worker_main(spec_json: str, log_path: str) -> None:
+    """Body of a forked worker: a session of its own, stdout and stderr to runner.log, then the run."""
+    from atelier.runner.execute import run_in_worker
+
+    os.setsid()
+    log = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    null = os.open(os.devnull, os.O_RDONLY)
+    for fd, target in ((log, 1), (log, 2), (null, 0)):
+        os.dup2(fd, target)
+    os.close(log)
+    os.close(null)
+    manifest = run_in_worker(RunSpec.from_json(spec_json))
+    sys.stdout.flush()
+    sys.stderr.flush()
+    sys.exit(0 if manifest["status"] == "ok" else 1)
 
 
 @dataclasses.dataclass

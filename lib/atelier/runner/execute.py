@@ -5,8 +5,6 @@
 into place. ``run_in_worker`` wraps it for a dedicated process (a local worker or a submitit
 job): on SIGINT or SIGTERM it kills the kernel and everything below it, removes the
 temporary dir and exits, so an interrupted run leaves nothing behind.
-
-Run as ``python -m atelier.runner.execute '<RunSpec JSON>'``.
 """
 
 from __future__ import annotations
@@ -14,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sys
 import threading
 import time
 from pathlib import Path
@@ -80,12 +77,3 @@ def run_in_worker(spec: RunSpec) -> dict:
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, _abort_handler(spec))
     return run_one(spec)
-
-
-def main() -> int:
-    manifest = run_in_worker(RunSpec.from_json(sys.argv[1]))
-    return 0 if manifest["status"] == "ok" else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -7,7 +7,8 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib
+import importlib.util
+import sys
 from pathlib import Path
 
 from atelier.paths import repo_root
@@ -29,8 +30,27 @@ class Study:
         return f"atelier.studies.{self.name}"
 
     def config_class(self):
-        """The study's Config class (imports the study module)."""
-        return importlib.import_module(self.module).Config
+        """The study's Config class, from its ``config`` module alone.
+
+        Validating a run's parameters must not pay for importing the study's experiments
+        (torch and lightning: seconds per ``atelier run``), so the module is loaded from its
+        file without running the study package's ``__init__``. It is registered under its
+        usual name, so a later ``import atelier.studies.<name>`` reuses it.
+        """
+        name = f"{self.module}.config"
+        if name not in sys.modules:
+            path = Path(__file__).parent / self.name / "config.py"
+            if not path.exists():
+                raise ImportError(f"no Config module at {path}")
+            spec = importlib.util.spec_from_file_location(name, path)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[name] = module
+            try:
+                spec.loader.exec_module(module)
+            except BaseException:
+                del sys.modules[name]
+                raise
+        return sys.modules[name].Config
 
 
 STUDIES: dict[str, Study] = {

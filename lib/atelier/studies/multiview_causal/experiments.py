@@ -6,15 +6,14 @@ Every experiment returns a polars frame with one row per (setting, repetition, m
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Callable, ClassVar
+from typing import Callable
 
 import numpy as np
 import polars as pl
 from scipy import stats
 
-from atelier.studies.config import StudyConfig
 from atelier.studies.multiview_causal import eeg, metrics, sem
+from atelier.studies.multiview_causal.config import METHOD_NAMES, Config
 from atelier.studies.multiview_causal.baselines import ica_lingam_per_view, multigroup_direct_lingam
 from atelier.studies.multiview_causal.limvam import CausalFit, ica_limvam
 from atelier.studies.multiview_causal.mvica import multiviewica_status
@@ -26,6 +25,7 @@ METHODS: dict[str, tuple[str, Callable[[np.ndarray, int], CausalFit]]] = {
     "ica_lingam": ("ICA-LiNGAM per view", ica_lingam_per_view),
     "multigroup_direct_lingam": ("MultiGroupDirectLiNGAM", multigroup_direct_lingam),
 }
+assert tuple(METHODS) == METHOD_NAMES, "config.METHOD_NAMES must list the methods of METHODS"
 FACTORS = {  # sweep factor -> (simulate() argument, axis title)
     "n_samples": ("n_samples", "samples per view n"),
     "n_views": ("n_views", "views m"),
@@ -40,53 +40,6 @@ METRICS = {  # column -> axis title
     "mse_B": "MSE of B",
     "amari": "Amari distance",
 }
-
-
-@dataclasses.dataclass(frozen=True)
-class Config(StudyConfig):
-    """Knobs of study 07; the defaults are the cpu preset."""
-
-    n_vars: int = 4  # p variables per view
-    n_views: int = 5  # m views
-    n_samples: int = 1000  # n per view (all sweeps but the one over n)
-    noise_level: float = 1.0  # multiplies the view-specific noise std
-    n_gaussian: int = 4  # Gaussian shared components (4 of 4: only variance diversity identifies)
-    reps: int = 10  # repetitions per setting
-    methods: tuple[str, ...] = tuple(METHODS)
-    samples_grid: tuple[int, ...] = (250, 500, 1000, 2000, 4000)
-    views_grid: tuple[int, ...] = (2, 3, 5, 8)
-    noise_grid: tuple[float, ...] = (0.1, 0.3, 1.0, 3.0)
-    gaussian_grid: tuple[int, ...] = (0, 1, 2, 3, 4)
-    equal_grid: tuple[int, ...] = (0, 1, 2, 3, 4, 5)
-    equal_methods: tuple[str, ...] = ("limvam_shica_ml", "limvam_shica_j")
-    eeg_regions: int = 6  # brain regions (graph nodes)
-    eeg_edges: int = 7  # edges of the simulated region graph
-    eeg_subjects: int = 8  # views
-    eeg_samples: int = 3000  # time samples per subject
-    eeg_gaussian: int = 6  # Gaussian shared components of the region SEM
-    eeg_snr: float = 3.0  # sensor SNR (amplitude) and MNE's lambda2 = 1 / snr^2
-    eeg_grid_mm: float = 15.0  # spacing of the inverse's volume source grid
-    eeg_threshold: float = 0.25  # |B| above which an edge is declared
-    eeg_reps: int = 5  # simulated studies (graphs, subjects, noise)
-    chance_draws: int = 2000  # random graphs for the chance F1
-
-    PRESETS: ClassVar[dict] = {
-        "smoke": {
-            "reps": 2, "n_samples": 300, "samples_grid": (200, 500), "views_grid": (2, 5),
-            "noise_grid": (0.3, 1.0), "gaussian_grid": (0, 4), "equal_grid": (0, 5),
-            "eeg_subjects": 4, "eeg_samples": 1000, "eeg_reps": 1, "eeg_grid_mm": 20.0, "chance_draws": 200,
-        },
-        "gpu": {
-            "reps": 50, "samples_grid": (250, 500, 1000, 2000, 4000, 10000), "views_grid": (2, 3, 5, 8, 12),
-            "noise_grid": (0.1, 0.3, 1.0, 2.0, 3.0), "eeg_subjects": 16, "eeg_samples": 10000,
-            "eeg_reps": 20, "eeg_grid_mm": 10.0,
-        },
-    }
-
-    def __post_init__(self):
-        unknown = sorted(set(self.methods + self.equal_methods) - set(METHODS))
-        if unknown:
-            raise ValueError(f"unknown methods {unknown}; valid: {', '.join(METHODS)}")
 
 
 def runnable(methods: tuple[str, ...]) -> tuple[list[str], str]:

@@ -10,8 +10,8 @@ per notebook section; charts.py and claims.py the figures and the claims.
 
 from atelier.studies.soup_of_experts import charts
 from atelier.studies.soup_of_experts.claims import claims
-from atelier.studies.soup_of_experts.config import Config
-from atelier.studies.soup_of_experts.domains import DOMAINS, MixtureBatches, domain_blocks
+from atelier.studies.soup_of_experts.config import DOMAINS, Config
+from atelier.studies.soup_of_experts.domains import MixtureBatches, domain_blocks
 from atelier.studies.soup_of_experts.evaluation import MixtureLossCurve, domain_losses, soup_losses
 from atelier.studies.soup_of_experts.experiments import (
     baselines, expert_sweep, few_sample_targets, heldout_losses, meta_samples, prepare, specialist_cost, step_cost,

@@ -6,7 +6,9 @@ import dataclasses
 from typing import ClassVar
 
 from atelier.studies.config import StudyConfig
-from atelier.studies.soup_of_experts.domains import DOMAINS
+
+# the pretraining domains, each a corpus of atelier.data
+DOMAINS = ("wordnet-definitions", "wordnet-examples", "fortunes", "python-stdlib", "facts-documents", "manpages")
 
 
 @dataclasses.dataclass(frozen=True)

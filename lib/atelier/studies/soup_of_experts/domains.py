@@ -18,7 +18,6 @@ from torch.utils.data import IterableDataset
 from atelier.data import Mixture, TextTokenizer
 from atelier.data.datamodule import mixture_blocks
 
-DOMAINS = ("wordnet-definitions", "wordnet-examples", "fortunes", "python-stdlib", "facts-documents", "manpages")
 CHARS_PER_TOKEN = 4.0  # a generous estimate for the default BPE tokenizer, to size tokenization chunks
 
 
