@@ -14,6 +14,7 @@ import polars as pl
 import torch
 
 from atelier.paths import outputs_root
+from bench import targets
 
 SECTIONS = ["peak", "train_step", "masked_loss", "samplers", "runner_overhead", "study_kernels"]
 
@@ -22,7 +23,7 @@ def summary(frame: pl.DataFrame) -> str:
     lines = [f"# atelier benchmarks, {dt.datetime.now():%Y-%m-%d %H:%M}", "",
              f"device: {'cuda ' + torch.cuda.get_device_name() if torch.cuda.is_available() else 'cpu'}; "
              f"{platform.processor() or platform.machine()}; torch {torch.__version__}, "
-             f"{torch.get_num_threads()} threads", ""]
+             f"{torch.get_num_threads()} threads", "", *targets.markdown(targets.check(frame))]
     for (section,), part in frame.group_by("section", maintain_order=True):
         lines += [f"## {section}", "", "| name | metric | value | spread | unit | note |", "|---|---|---|---|---|---|"]
         for r in part.iter_rows(named=True):
