@@ -8,10 +8,12 @@ import polars as pl
 import pytest
 import torch
 
+from atelier.nn import param_groups
 from atelier.studies.finetune_forgetting import (
     Config, Corpora, ForgettingLaw, eval_steps, finetune_stream, fit_forgetting, injection_knee, injection_mask,
     summarise, u_curve_depth,
 )
+from atelier.studies.finetune_forgetting.training import build_model
 
 
 @pytest.mark.parametrize("p", [0.0, 0.001, 0.01, 0.05, 0.5, 1.0])
@@ -59,7 +61,9 @@ def test_target_sets_are_nested_prefixes():
 
 def test_eval_steps_are_increasing_and_end_at_the_last_step():
     steps = eval_steps(160, 8)
-    assert steps == sorted(set(steps)) and steps[0] >= 1 and steps[-1] == 160
+    assert steps == sorted(set(steps)) and steps[0] == 1 and steps[-1] == 160
+    assert max(np.diff(steps)) <= 160 / 8  # the early-stopping resolution
+    assert {1, 2, 4} <= set(steps)  # the geometric start
 
 
 def _synthetic_points(law: ForgettingLaw, noise: float = 0.0) -> pl.DataFrame:
@@ -133,3 +137,13 @@ def test_presets_hold_out_one_of_their_widths():
         assert cfg.heldout_width in cfg.widths
         assert not set(cfg.targets) & set(cfg.pretrain_domains)
         assert all(w % cfg.head_dim == 0 for w in cfg.widths)
+
+
+def test_mup_sizes_scale_hidden_lr_from_the_base_width():
+    """muP: hidden-matrix LR scales like base_width / width, the embedding LR does not."""
+    cfg = Config.preset("smoke")
+    for width in cfg.widths:
+        lrs = {g["role"]: g["lr"] for g in param_groups(build_model(cfg, width, vocab_size=64), lr=1.0)}
+        assert lrs["attention"] == pytest.approx(cfg.base_width / width)
+        assert lrs["mlp"] == pytest.approx(cfg.base_width / width)
+        assert lrs["embedding"] == pytest.approx(1.0)

@@ -55,7 +55,7 @@ def knee_chart(knee: pl.DataFrame) -> alt.Chart:
     return alt.Chart(data).mark_line(point=True).encode(
         x=alt.X("p_percent:O", title="injected pretraining data p (%)"),
         y=alt.Y("value:Q", title="fraction relative to p = 0", axis=alt.Axis(format="%")),
-        color=alt.Color("quantity:N", title="quantity"),
+        color=alt.Color("quantity:N", title="quantity", legend=alt.Legend(labelLimit=400)),
     ).properties(title="The injection knee: forgetting removed vs target cost", width=380, height=240)
 
 

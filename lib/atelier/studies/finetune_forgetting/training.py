@@ -17,7 +17,7 @@ import numpy as np
 import polars as pl
 import torch
 
-from atelier.nn import Transformer, TransformerConfig
+from atelier.nn import Parameterisation, Transformer, TransformerConfig
 from atelier.studies.finetune_forgetting.config import Config
 from atelier.studies.finetune_forgetting.data import Corpora, finetune_stream, loader
 from atelier.train import NextTokenLoss, TrainConfig, evaluate, fit
@@ -28,6 +28,13 @@ def model_config(cfg: Config, width: int, vocab_size: int) -> TransformerConfig:
         raise ValueError(f"width {width} is not a multiple of head_dim={cfg.head_dim}")
     return TransformerConfig(vocab_size=vocab_size, width=width, depth=cfg.depth, n_heads=width // cfg.head_dim,
                              max_len=cfg.seq_len)
+
+
+def build_model(cfg: Config, width: int, vocab_size: int) -> Transformer:
+    """The model of this width under cfg.parameterisation (relative to cfg.base_width), so the
+    pretraining and finetuning learning rates tuned at the base width hold for every size."""
+    return Transformer(model_config(cfg, width, vocab_size),
+                       Parameterisation(cfg.parameterisation, base_width=cfg.base_width))
 
 
 @dataclasses.dataclass
@@ -41,7 +48,7 @@ class Pretrained:
 def pretrain(cfg: Config, corpora: Corpora, width: int, seed: int = 0) -> Pretrained:
     """Train the model of this width on the pretraining stream (each block once)."""
     torch.manual_seed(seed)
-    model = Transformer(model_config(cfg, width, corpora.tokenizer.vocab_size))
+    model = build_model(cfg, width, corpora.tokenizer.vocab_size)
     config = TrainConfig(steps=cfg.pretrain_steps, lr=cfg.pretrain_lr, warmup_steps=cfg.pretrain_warmup,
                          schedule="cosine", min_lr_factor=0.1, log_every=max(1, cfg.pretrain_steps // 30),
                          val_every=max(1, cfg.pretrain_steps // 6), seed=seed)
@@ -51,8 +58,11 @@ def pretrain(cfg: Config, corpora: Corpora, width: int, seed: int = 0) -> Pretra
 
 
 def eval_steps(total: int, points: int) -> list[int]:
-    """About ``points`` steps in 1..total, spaced geometrically, always ending at total."""
-    return sorted({int(round(s)) for s in np.geomspace(1, total, points)} | {total})
+    """Steps in 1..total ending at total: ``points`` spaced geometrically (the fast changes of the
+    first steps) and ``points`` evenly (so the early-stopped checkpoint, late in a run on a large
+    target set, is located to within total / points steps)."""
+    steps = np.concatenate([np.geomspace(1, total, points), np.linspace(total / points, total, points)])
+    return sorted({int(round(s)) for s in steps} | {total})
 
 
 class Trajectory(L.Callback):
