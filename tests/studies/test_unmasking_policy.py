@@ -125,26 +125,35 @@ def test_vector_env_with_threshold_actions_reproduces_the_core_sampler(tau):
 def test_policy_rule_in_the_sampler_matches_the_greedy_policy_in_the_env():
     model, frame = tiny_dllm(), reversal(6, seed=4)
     torch.manual_seed(1)
-    policy = UnmaskingPolicy(width=16, n_heads=2, init_logit=0.0)
-    nn.init.normal_(policy.head.weight, std=1.0)  # logits that vary with the features
+    policy = UnmaskingPolicy(width=16, n_heads=2, slope=1.0)
+    nn.init.normal_(policy.head.weight, std=1.0)  # a residual that varies with the features
     env = UnmaskingVecEnv(model, P)
+    tau = torch.full((len(frame),), 0.5)
     with torch.no_grad():
         obs = env.reset(data.masked_prompts(frame, P, L), lambda t: data.judge(t, frame, P))
-        offset = -float(policy(obs["confidence"], obs["mask"], obs["progress"]).median())  # about half at first
-        run_env(env, frame, lambda obs: policy(obs["confidence"], obs["mask"], obs["progress"]) + offset > 0)
+        shift = float(policy(obs["confidence"], obs["mask"], obs["progress"], tau).median())  # about half at first
+        policy.head.bias.data -= shift
+        run_env(env, frame, lambda obs: policy(obs["confidence"], obs["mask"], obs["progress"], tau) > 0)
     tokens, nfe = sample(model, data.masked_prompts(frame, P, L), mask_id=data.VOCAB.mask_id,
-                         method=PolicyRule(policy, P, offset=offset))
+                         method=PolicyRule(policy, P, tau=0.5))
     assert torch.equal(env.x, tokens) and torch.equal(env.nfe, nfe)
     assert (nfe > 1).any() and (nfe < L).any()  # the policy chose more than one and fewer than all
 
 
-def test_policy_rule_offsets_span_one_token_per_step_to_all_at_once():
-    model, frame = tiny_dllm(), reversal(3)
+@pytest.mark.parametrize("tau", [0.05, 0.1, 0.2, 1.0])
+def test_untrained_policy_is_the_threshold_rule(tau):
+    model, frame = tiny_dllm(), reversal(8, seed=5)
     prompts = data.masked_prompts(frame, P, L)
+    torch.manual_seed(2)
     policy = UnmaskingPolicy(width=16, n_heads=2)
-    _, slow = sample(model, prompts, mask_id=data.VOCAB.mask_id, method=PolicyRule(policy, P, offset=-100.0))
-    _, fast = sample(model, prompts, mask_id=data.VOCAB.mask_id, method=PolicyRule(policy, P, offset=100.0))
-    assert slow.tolist() == [L] * 3 and fast.tolist() == [1] * 3
+    expected = sample(model, prompts, mask_id=data.VOCAB.mask_id, method="threshold", tau=tau)
+    got = sample(model, prompts, mask_id=data.VOCAB.mask_id, method=PolicyRule(policy, P, tau=tau))
+    assert torch.equal(got[0], expected[0]) and torch.equal(got[1], expected[1])
+    for block in (None, 3):  # the same in semi-AR blocks
+        assert torch.equal(sample(model, prompts, mask_id=data.VOCAB.mask_id, method=PolicyRule(policy, P, tau=tau),
+                                  block=block)[1],
+                           sample(model, prompts, mask_id=data.VOCAB.mask_id, method="threshold", tau=tau,
+                                  block=block)[1])
 
 
 def test_log_prob_is_the_bernoulli_log_likelihood_of_masked_decisions():
@@ -163,6 +172,10 @@ def test_group_advantages_are_standardised_within_each_group():
         r = reward[3 * g: 3 * g + 3].numpy()
         ref = (r - r.mean()) / (r.std() + 1e-6)  # numpy std is the population std
         assert np.allclose(adv[3 * g: 3 * g + 3].numpy(), ref, atol=1e-5)
+    centred = grpo.group_advantages(reward, 3, scale="centre")
+    assert np.allclose(centred.numpy(), (reward.view(3, 3) - reward.view(3, 3).mean(1, keepdim=True)).view(-1).numpy())
+    with pytest.raises(ValueError, match="valid values"):
+        grpo.group_advantages(reward, 3, scale="max")
 
 
 def test_clipped_loss_at_the_acting_policy_is_the_policy_gradient():
@@ -170,18 +183,18 @@ def test_clipped_loss_at_the_acting_policy_is_the_policy_gradient():
     S, R = 3, 4
     policy = UnmaskingPolicy(width=16, n_heads=2)
     nn.init.normal_(policy.head.weight, std=0.5)
-    conf, mask, progress = torch.rand(S, R, L), torch.rand(S, R, L) < 0.6, torch.rand(S, R)
+    conf, mask, progress, tau = torch.rand(S, R, L), torch.rand(S, R, L) < 0.6, torch.rand(S, R), torch.rand(R)
     with torch.no_grad():
-        logits = policy(conf.flatten(0, 1), mask.flatten(0, 1), progress.flatten())
+        logits = policy(conf.flatten(0, 1), mask.flatten(0, 1), progress.flatten(), tau.repeat(S))
     action = (torch.rand(S * R, L) < torch.sigmoid(logits)).view(S, R, L)
     logp_old = policy.log_prob(logits, action.flatten(0, 1), mask.flatten(0, 1)).view(S, R, L)
-    batch = grpo.Rollouts(conf, mask, progress, action, logp_old, torch.zeros(R), torch.ones(R, dtype=torch.long))
+    batch = grpo.Rollouts(conf, mask, progress, tau, action, logp_old, torch.zeros(R), torch.ones(R, dtype=torch.long))
     adv = torch.randn(R)
     loss = grpo.clipped_loss(policy, batch, adv, clip=0.2)
     assert float(loss.detach()) == pytest.approx(float(-(adv[None, :, None] * mask).sum() / mask.sum()), abs=1e-6)
     grads = torch.autograd.grad(loss, list(policy.parameters()))
     # REINFORCE: -sum(A * log pi(a)) / decisions, differentiated directly
-    logp = policy.log_prob(policy(conf.flatten(0, 1), mask.flatten(0, 1), progress.flatten()),
+    logp = policy.log_prob(policy(conf.flatten(0, 1), mask.flatten(0, 1), progress.flatten(), tau.repeat(S)),
                            action.flatten(0, 1), mask.flatten(0, 1)).view(S, R, L)
     reinforce = -(adv[None, :, None] * logp).sum() / mask.sum()
     for g, ref in zip(grads, torch.autograd.grad(reinforce, list(policy.parameters()))):
@@ -190,8 +203,9 @@ def test_clipped_loss_at_the_acting_policy_is_the_policy_gradient():
 
 def test_grpo_learns_to_unmask_faster_when_every_answer_is_correct():
     torch.manual_seed(0)
-    policy = UnmaskingPolicy(width=16, n_heads=2, init_logit=-2.0)
-    curve = grpo.train_policy(policy, ReversalOracle(), DIFF, ["reversal"], prompt_len=P, buffer=L, iterations=25,
+    policy = UnmaskingPolicy(width=16, n_heads=2, slope=200.0)  # oracle confidence ~0.98 < tau: cautious at first
+    curve = grpo.train_policy(policy, ReversalOracle(), DIFF, ["reversal"], prompt_len=P, buffer=L, taus=(0.999,),
+                              iterations=25,
                               prompts=4, group=8, epochs=2, clip=0.2, lr=2e-2, reward_lambda=1.0, seed=0)
     assert (curve["accuracy"] == 1.0).all()
     assert curve["nfe"].tail(5).mean() < curve["nfe"].head(5).mean() - 1.0

@@ -2,8 +2,9 @@
 
 Small masked-diffusion LMs trained on verifiable tasks (dllm.py, data.py) are the environment
 of an MDP whose actions choose which masked positions to unmask (env.py: a registered
-gymnasium.Env and its batched torch form). A one-layer transformer policy over per-position
-confidences (policy.py) is trained with GRPO (grpo.py) and compared with the heuristic rules of
+gymnasium.Env and its batched torch form). A policy made of a confidence threshold plus a
+one-layer transformer residual over per-position features (policy.py), conditioned on its
+operating threshold, is trained with GRPO (grpo.py) and compared with the heuristic rules of
 atelier.diffusion.sample on accuracy-vs-NFE fronts (fronts.py), in full diffusion, in semi-AR
 blocks, at 2x the buffer length, on a second dLLM and out of domain (experiments.py);
 charts.py and claims.py make the figures and the claims.

@@ -2,8 +2,8 @@
 
 prepare() trains the two dLLMs; order_dependence() shows that their accuracy depends on the
 unmasking order; check_environment() runs gymnasium's checker and one episode; train() runs
-GRPO; fronts() sweeps every rule in one setting (a dLLM, a buffer length, tasks, full diffusion
-or semi-AR blocks); transfer() gathers the settings of the transfer experiments.
+GRPO; front_points() sweeps every rule in one setting (a dLLM, a buffer length, tasks, full
+diffusion or semi-AR blocks), which serves the transfer experiments too; gaps() compares fronts.
 """
 
 from __future__ import annotations
@@ -88,12 +88,12 @@ def train(setup: Setup, model: str = "A", buffer: int | None = None, seed: int |
     cfg = setup.cfg
     seed = setup.seed if seed is None else seed
     torch.manual_seed(seed)
-    policy = UnmaskingPolicy(cfg.policy_width, cfg.policy_heads, init_logit=cfg.init_logit, max_logit=cfg.max_logit)
+    policy = UnmaskingPolicy(cfg.policy_width, cfg.policy_heads, slope=cfg.policy_slope, max_logit=cfg.max_logit)
     curve = grpo.train_policy(policy, setup.models[model], cfg.difficulties, cfg.train_tasks,
-                              prompt_len=setup.prompt_len, buffer=buffer or cfg.buffer,
+                              prompt_len=setup.prompt_len, buffer=buffer or cfg.buffer, taus=cfg.taus,
                               iterations=cfg.grpo_iterations, prompts=cfg.grpo_prompts, group=cfg.grpo_group,
                               epochs=cfg.grpo_epochs, clip=cfg.grpo_clip, lr=cfg.grpo_lr,
-                              reward_lambda=cfg.reward_lambda, seed=seed)
+                              reward_lambda=cfg.reward_lambda, seed=seed, advantage=cfg.grpo_advantage)
     return policy, curve
 
 

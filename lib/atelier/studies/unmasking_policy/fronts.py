@@ -1,9 +1,9 @@
 """Accuracy-vs-NFE fronts of unmasking rules, and how to compare two fronts.
 
 Every rule, heuristic or learned, runs through atelier.diffusion.sample on the same prompts
-with greedy (argmax) proposals; a setting of a rule's knob (k, tau, factor, the policy's logit
-offset) gives one point (mean NFE per example, accuracy). A rule's front is the upper-left
-envelope of its points, linearly interpolated (mixing two settings example by example reaches
+with greedy (argmax) proposals; a setting of a rule's knob (k, tau, factor, the policy's
+operating threshold) gives one point (mean NFE per example, accuracy). A rule's front is the
+upper-left envelope of its points, linearly interpolated (mixing two settings example by example reaches
 any point between them) and flat beyond its largest NFE (a larger budget may go unused); it is
 undefined below its smallest NFE.
 
@@ -46,13 +46,14 @@ def run_rule(model, frame: pl.DataFrame, prompt_len: int, buffer: int, block: in
 def front_table(model, frame: pl.DataFrame, cfg, prompt_len: int, buffer: int, policy: UnmaskingPolicy | None = None,
                 block: int | None = None, seed: int = 0, heuristics: bool = True,
                 policy_name: str = "policy") -> pl.DataFrame:
-    """Points of every heuristic setting and every policy offset: method, knob, task, accuracy, nfe.
+    """Points of every heuristic setting and of the policy at every threshold of cfg.taus: method,
+    knob, task, accuracy, nfe.
 
     task "all" pools the examples of every task in frame; the policy's points are named policy_name."""
     model.eval()
     runs = settings(cfg) if heuristics else []
     if policy is not None:
-        runs += [(policy_name, b, {"method": PolicyRule(policy.eval(), prompt_len, offset=b)}) for b in cfg.policy_offsets]
+        runs += [(policy_name, tau, {"method": PolicyRule(policy.eval(), prompt_len, tau=tau)}) for tau in cfg.taus]
     parts = []
     for method, knob, kwargs in runs:
         per_example = run_rule(model, frame, prompt_len, buffer, block, seed, **kwargs)

@@ -1,14 +1,20 @@
 """GRPO (Shao et al. 2024) for the unmasking policy, on the batched environment.
 
-Each iteration draws P prompts of the training tasks and runs G episodes of each (R = P * G rows
-in one UnmaskingVecEnv) with actions drawn from the current policy, recording every step's
-observation and action. Advantages are normalised within each prompt's group,
+Each iteration draws P prompts of the training tasks, gives each an operating threshold tau
+drawn from `taus` (the policy is conditioned on it, so one policy learns the whole front), and
+runs G episodes of each (R = P * G rows in one UnmaskingVecEnv) with actions drawn from the
+current policy, recording every step's observation and action. Advantages are normalised
+within each prompt's group (same prompt, same tau),
 
-    A_i = (R_i - mean_group R) / (std_group R + eps),
+    A_i = (R_i - mean_group R) / (std_group R + eps)   (GRPO), or  A_i = R_i - mean_group R  (Dr. GRPO),
 
-so no value function is needed. The loss is PPO's clipped surrogate on every Bernoulli decision
-a row took while it was running (each masked position of each step is one decision, all with
-the episode's advantage), averaged over decisions, for a few epochs per batch of rollouts.
+so no value function is needed. With the std, a group whose answers are all correct turns its
+tiny speed bonus lambda * (NFE differences) / L into unit advantages, whatever lambda is, and
+pushes the policy to unmask everything at once; centring alone keeps lambda's trade-off. The
+loss is PPO's clipped surrogate on every Bernoulli decision a row took while it was running
+(each masked position of each step is one decision, all with the episode's advantage): the
+episode's log-probability is the sum over its decisions, and the sum over the batch is divided
+by the batch's decision count (a constant), for a few epochs per batch of rollouts.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import polars as pl
 import torch
 
 from atelier.studies.unmasking_policy import data
+from atelier.studies.unmasking_policy.config import ADVANTAGES
 from atelier.studies.unmasking_policy.env import UnmaskingVecEnv
 from atelier.studies.unmasking_policy.policy import UnmaskingPolicy
 
@@ -30,38 +37,46 @@ class Rollouts:
     confidence: torch.Tensor  # [S, R, L]
     mask: torch.Tensor  # Bool[S, R, L]: masked positions at each step (all False once a row is done)
     progress: torch.Tensor  # [S, R]
+    tau: torch.Tensor  # [R]: operating threshold of each row
     action: torch.Tensor  # Bool[S, R, L]
     logp: torch.Tensor  # [S, R, L]: log-probability of each decision under the acting policy
     reward: torch.Tensor  # [R]
     nfe: torch.Tensor  # Long[R]
 
 
-def group_advantages(reward: torch.Tensor, group: int, eps: float = 1e-6) -> torch.Tensor:
-    """[R] rewards of consecutive groups of `group` rows -> (R - group mean) / (group std + eps)."""
+def group_advantages(reward: torch.Tensor, group: int, scale: str = "std", eps: float = 1e-6) -> torch.Tensor:
+    """[R] rewards of consecutive groups of `group` rows -> R - group mean, divided by (group std + eps)
+    when scale is "std" (GRPO) and not when it is "centre" (Dr. GRPO, Liu et al. 2025: a group whose
+    rewards differ only by a small speed bonus then gets small advantages, not unit ones)."""
+    if scale not in ADVANTAGES:
+        raise ValueError(f"scale={scale!r}: valid values are {ADVANTAGES}")
     r = reward.view(-1, group)  # [P, G]
-    return ((r - r.mean(1, keepdim=True)) / (r.std(1, keepdim=True, unbiased=False) + eps)).view(-1)
+    centred = r - r.mean(1, keepdim=True)
+    return (centred / (r.std(1, keepdim=True, unbiased=False) + eps) if scale == "std" else centred).view(-1)
 
 
 @torch.no_grad()
-def rollout(env: UnmaskingVecEnv, policy: UnmaskingPolicy, prompts: torch.Tensor, judge, generator=None) -> Rollouts:
-    """Run every row of prompts to the end with Bernoulli actions from policy."""
+def rollout(env: UnmaskingVecEnv, policy: UnmaskingPolicy, prompts: torch.Tensor, tau: torch.Tensor, judge,
+            generator=None) -> Rollouts:
+    """Run every row of prompts to the end with Bernoulli actions from policy at thresholds tau [R]."""
     obs = env.reset(prompts, judge)
     steps, reward = [], torch.zeros(len(prompts))
     while not env.done.all():
-        logits = policy(obs["confidence"], obs["mask"], obs["progress"])
+        logits = policy(obs["confidence"], obs["mask"], obs["progress"], tau)
         action = torch.rand(logits.shape, generator=generator) < torch.sigmoid(logits)
         steps.append((obs["confidence"], obs["mask"], obs["progress"], action,
                       policy.log_prob(logits, action, obs["mask"])))
         obs, r, _ = env.step(action)
         reward += r
     confidence, mask, progress, action, logp = (torch.stack(t) for t in zip(*steps))
-    return Rollouts(confidence, mask, progress, action, logp, reward, env.nfe.clone())
+    return Rollouts(confidence, mask, progress, tau, action, logp, reward, env.nfe.clone())
 
 
 def clipped_loss(policy: UnmaskingPolicy, batch: Rollouts, advantage: torch.Tensor, clip: float) -> torch.Tensor:
     """PPO-clip surrogate, negated, averaged over the masked decisions of every step."""
     S, R, L = batch.mask.shape
-    logits = policy(batch.confidence.flatten(0, 1), batch.mask.flatten(0, 1), batch.progress.flatten())
+    tau = batch.tau[None].expand(S, R).flatten()  # [S * R]
+    logits = policy(batch.confidence.flatten(0, 1), batch.mask.flatten(0, 1), batch.progress.flatten(), tau)
     logp = policy.log_prob(logits, batch.action.flatten(0, 1), batch.mask.flatten(0, 1)).view(S, R, L)
     ratio = (logp - batch.logp).exp()
     adv = advantage[None, :, None]  # [1, R, 1]
@@ -70,22 +85,25 @@ def clipped_loss(policy: UnmaskingPolicy, batch: Rollouts, advantage: torch.Tens
 
 
 def train_policy(policy: UnmaskingPolicy, model, difficulties: dict, tasks, *, prompt_len: int, buffer: int,
-                 iterations: int, prompts: int, group: int, epochs: int, clip: float, lr: float,
-                 reward_lambda: float, seed: int) -> pl.DataFrame:
-    """GRPO on the tasks; returns the curve (iteration, reward, accuracy, nfe, loss) per iteration."""
+                 taus, iterations: int, prompts: int, group: int, epochs: int, clip: float, lr: float,
+                 reward_lambda: float, seed: int, advantage: str = "std") -> pl.DataFrame:
+    """GRPO on the tasks at thresholds drawn from taus; returns the curve (iteration, reward,
+    accuracy, nfe, loss) per iteration."""
     env = UnmaskingVecEnv(model.eval(), prompt_len, reward_lambda)
     optimizer = torch.optim.Adam(policy.parameters(), lr=lr)
     generator = torch.Generator().manual_seed(seed)
     per_task = max(1, prompts // len(tasks))
+    taus = torch.tensor(taus, dtype=torch.float)
     rows = []
     for it in range(iterations):
         frame = data.examples(difficulties, tasks, per_task, seed=10_000 * (seed + 1) + it)
         frame = frame[[i for i in range(len(frame)) for _ in range(group)]]  # [P * G]: each prompt G times in a row
-        batch = rollout(env, policy, data.masked_prompts(frame, prompt_len, buffer),
+        tau = taus[torch.randint(len(taus), (len(frame) // group,), generator=generator)].repeat_interleave(group)
+        batch = rollout(env, policy, data.masked_prompts(frame, prompt_len, buffer), tau,
                         lambda tokens: data.judge(tokens, frame, prompt_len), generator)
-        advantage = group_advantages(batch.reward, group)
+        adv = group_advantages(batch.reward, group, advantage)
         for _ in range(epochs):
-            loss = clipped_loss(policy, batch, advantage, clip)
+            loss = clipped_loss(policy, batch, adv, clip)
             optimizer.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(policy.parameters(), 1.0)
