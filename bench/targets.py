@@ -33,13 +33,13 @@ def check(frame: pl.DataFrame) -> pl.DataFrame:
         names = [n for n in steps["name"].unique(maintain_order=True) if n.endswith(f" {objective}")]
         if names:
             largest = names[-1]
-            for metric, target, op, threshold, unit in [
-                ("lightning eager MFU", f"training MFU, {largest}", ">=", MFU_TARGET, "%"),
-                ("lightning overhead", f"Lightning overhead, {largest}", "<=", OVERHEAD_TARGET, "%"),
-            ]:
-                value = _value(frame, "train_step", largest, metric)
-                if value is not None:
-                    rows.append(_row(target, value, op, threshold, unit))
+            mfu = [v for v in (_value(frame, "train_step", largest, f"lightning {mode} MFU") for mode in ("eager", "compiled"))
+                   if v is not None]
+            if mfu:
+                rows.append(_row(f"training MFU (best of eager, compiled), {largest}", max(mfu), ">=", MFU_TARGET, "%"))
+            overhead = _value(frame, "train_step", largest, "lightning overhead")
+            if overhead is not None:
+                rows.append(_row(f"Lightning overhead, {largest}", overhead, "<=", OVERHEAD_TARGET, "%"))
     loss = frame.filter(pl.col("section") == "masked_loss")
     for name in loss["name"].unique(maintain_order=True):
         for kind, unit in (("time", "x"), ("memory", "x")):

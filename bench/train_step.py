@@ -1,5 +1,5 @@
 """Training step: tokens/s and MFU of the atelier transformer under the AR and masked-diffusion
-objectives at three sizes, eager and torch.compile, with a plain PyTorch loop of the same shapes
+objectives at three sizes, eager and torch.compile (TrainConfig.compile), with a plain PyTorch loop of the same shapes
 beside atelier's Lightning ``fit``: their ratio is Lightning's overhead.
 
 Per-step times come from differences (steps n2 minus n1, after one warm-up call that compiles),
@@ -77,9 +77,10 @@ def plain_loop_seconds(model, objective, data, steps: int, dtype: torch.dtype) -
     return time.perf_counter() - start
 
 
-def lightning_seconds(model, objective, data, steps: int, dtype: torch.dtype, run_dir) -> float:
+def lightning_seconds(model, objective, data, steps: int, dtype: torch.dtype, run_dir, compile_: bool = False) -> float:
     precision = "bf16-mixed" if dtype == torch.bfloat16 else "32-true"
-    cfg = TrainConfig(steps=steps, lr=1e-3, schedule="constant", log_every=max(1, steps), precision=precision)
+    cfg = TrainConfig(steps=steps, lr=1e-3, schedule="constant", log_every=max(1, steps), precision=precision,
+                      compile=compile_)
     start = time.perf_counter()
     fit(cfg, model, objective, train=data, run_dir=run_dir, name="bench")
     return time.perf_counter() - start
@@ -117,6 +118,7 @@ def run(quick: bool = False, dtype: torch.dtype = torch.float32, out=None) -> li
             if not quick:
                 compiled = torch.compile(loss)
                 variants["plain compiled"] = lambda n: plain_loop_seconds(model, compiled, data, n, dtype)
+                variants["lightning compiled"] = lambda n: lightning_seconds(model, loss, data, n, dtype, run_dir, True)
             step = {}
             for variant, seconds_of in variants.items():
                 step[variant], spread = per_step(seconds_of, n1, n2)

@@ -12,7 +12,8 @@ def _rows(section, name, **metrics):
 
 def test_targets_read_the_largest_size_and_the_best_threshold_within_one_accuracy_point():
     rows = (_rows("train_step", "w256 ar", **{"lightning eager MFU": 50.0, "lightning overhead": 9.0})
-            + _rows("train_step", "w512 ar", **{"lightning eager MFU": 80.0, "lightning overhead": 6.0})
+            + _rows("train_step", "w512 ar", **{"lightning eager MFU": 70.0, "lightning compiled MFU": 80.0,
+                                                 "lightning overhead": 6.0})
             + _rows("masked_loss", "m", **{"full logits time": 10.0, "masked rows time": 4.0,
                                            "full logits memory": 8.0, "masked rows memory": 9.0})
             + _rows("samplers", "one per call (top-k k=1)", **{"accuracy": 90.0, "tokens per call": 1.0})
@@ -20,7 +21,8 @@ def test_targets_read_the_largest_size_and_the_best_threshold_within_one_accurac
             + _rows("samplers", "threshold tau=0.5", **{"accuracy": 80.0, "tokens per call": 4.0})
             + _rows("runner", "one run", **{"overhead beyond kernel start": 1.5}))
     table = {r["target"]: r for r in check(pl.DataFrame(rows)).iter_rows(named=True)}
-    assert table["training MFU, w512 ar"]["measured"] == 80.0 and table["training MFU, w512 ar"]["met"]
+    mfu = table["training MFU (best of eager, compiled), w512 ar"]
+    assert mfu["measured"] == 80.0 and mfu["met"]
     assert table["Lightning overhead, w512 ar"]["met"] is False  # 6% > 5%
     assert table["masked-rows loss time / full logits, m"]["measured"] == 0.4
     assert table["masked-rows loss memory / full logits, m"]["met"] is False

@@ -37,6 +37,7 @@ class TrainConfig:
     accelerator: str = "auto"  # auto | cpu | gpu | cuda | mps
     precision: str = "auto"  # auto = bf16-mixed on GPU, 32-true on CPU
     checkpoint: bool = False  # save <run>/checkpoints/<name>.ckpt at the end
+    compile: bool = False  # torch.compile the training objective and model: pays on long runs (see bench/)
 
     def __post_init__(self):
         if self.steps < 1:

@@ -46,6 +46,9 @@ class LanguageModel(L.LightningModule):
         super().__init__()
         self.model = model
         self.objective = objective
+        # torch.compile traces the objective through the model (an objective may call
+        # model.features rather than forward, which compiling the module alone would miss)
+        self.train_objective = torch.compile(objective) if config.compile else objective
         self.config = config
         self.schedule = config.lr_schedule()
         self.save_hyperparameters({"train": dataclasses.asdict(config)})
@@ -57,7 +60,7 @@ class LanguageModel(L.LightningModule):
         return self.trainer.world_size > 1
 
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
-        loss, metrics = self.objective(self.model, batch)
+        loss, metrics = self.train_objective(self.model, batch)
         sync = self._sync()
         self.log("loss", loss, sync_dist=sync)
         self.log("lr", self.config.lr * self.schedule(self.global_step))
