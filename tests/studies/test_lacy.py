@@ -8,8 +8,9 @@ import torch
 from atelier import data
 from atelier.studies.lacy import Config
 from atelier.studies.lacy.cascade import generate
-from atelier.studies.lacy.corpus import overlap_mask, value_spans
+from atelier.studies.lacy.corpus import overlap_mask, pack_texts, value_spans
 from atelier.studies.lacy.factscore import atomic_facts, score_generation
+from atelier.studies.lacy.helpers import CorpusHelper, first_word
 from atelier.studies.lacy.labels import IGNORE, call_labels, call_targets, precision_recall, top_fraction
 
 
@@ -67,6 +68,20 @@ def test_overlap_mask_matches_character_sets():
     assert value_spans("a 12 b 12", ["12"]) == [(2, 4), (7, 9)]
 
 
+def test_pack_texts_keeps_order_and_budget():
+    texts = [f"t{i}" for i in range(9)]
+    lengths = [3, 4, 20, 2, 2, 2, 9, 1, 1]
+    packed = pack_texts(texts, lengths, budget=10)
+    assert " ".join(packed).split() == texts  # nothing lost, order kept
+    size = dict(zip(texts, lengths))
+    for group in packed:
+        words = group.split()
+        assert len(words) == 1 or sum(size[w] + 1 for w in words) <= 10
+    # greedy: no group could have taken the next group's first text
+    for a, b in zip(packed, packed[1:]):
+        assert sum(size[w] + 1 for w in a.split()) + size[b.split()[0]] + 1 > 10
+
+
 def test_parser_recovers_every_documents_facts():
     docs = data.facts_documents(n_cities=5, variants=2)
     for text, subject, kind, facts in docs.select("text", "subject", "kind", "facts").iter_rows():
@@ -106,28 +121,53 @@ def tokenizer():
     return data.get_tokenizer("english", vocab_size=2048)
 
 
-def test_cascade_hands_one_word_to_the_bigger_model(tokenizer):
+def test_cascade_hands_one_word_to_the_helper_in_text_space(tokenizer):
     V = tokenizer.vocab_size
-    word = next(i for i in range(300, V) if tokenizer.token(i).startswith("Ġ"))
-    piece = next(i for i in range(300, V) if tokenizer.token(i).isalpha())
+    piece = next(i for i in range(300, V) if tokenizer.token(i).isascii() and tokenizer.token(i).isalpha())  # no "Ġ"
+    prompt = "Paris is a city in"
+    P = 1 + len(tokenizer.encode(prompt))
+    seen = []
+
+    def helper(texts):
+        seen.extend(texts)
+        return [" France"] * len(texts)
+
+    # the small model calls at its first prediction, then writes `piece` forever
+    slm = Stub(lambda T: tokenizer.call_id if T == P else piece, V)
+    [g] = generate(slm, helper, tokenizer, [prompt], max_new_tokens=5)
+    france = tokenizer.encode(" France")
+    assert seen == [prompt]  # the helper reads the text so far
+    assert g.text == " France" + tokenizer.decode([piece] * (5 - len(france)))
+    assert g.from_big == [True] * len(" France") + [False] * (len(g.text) - len(" France"))
+    assert g.calls == 1 and g.steps == 1 + 5 - len(france)  # one call, then the small model's own tokens
+    [h] = generate(slm, lambda texts: [""] * len(texts), tokenizer, [prompt], max_new_tokens=5)
+    assert h.text == "" and h.calls == 1  # a helper with no word ends the row
+
+
+def test_corpus_helper_stops_before_the_next_word(tokenizer):
+    V = tokenizer.vocab_size
+    words = [i for i in range(300, V) if tokenizer.token(i).startswith("Ġ") and tokenizer.token(i)[1:].isalpha()]
+    pieces = [i for i in range(300, V) if tokenizer.token(i).isascii() and tokenizer.token(i).isalpha()]  # no "Ġ"
     prompt = "Paris is"
     P = 1 + len(tokenizer.encode(prompt))
-    big_script = [word, piece, word, piece, piece, piece]  # indexed by generated position
-    slm = Stub(lambda T: tokenizer.call_id, V)  # always asks for help
-    big = Stub(lambda T: big_script[T - P], V)
-    [g] = generate(slm, big, tokenizer, [prompt], max_new_tokens=6, max_span=3)
-    # calls at positions 0 (word) and 2 (word); the second call ends after max_span=3 tokens -> a third call at 5
-    assert g.calls == 3 and g.steps == 6 and all(g.from_big)
-    assert g.text == tokenizer.decode([word, piece, word, piece, piece, piece])
-    plain = Stub(lambda T: piece, V)
-    [h] = generate(plain, big, tokenizer, [prompt], max_new_tokens=4, max_span=3)
-    assert h.calls == 0 and not any(h.from_big) and h.text == tokenizer.decode([piece] * 4)
+    script = [words[0], pieces[0], pieces[1], words[1]]  # indexed by generated position
+    big = Stub(lambda T: script[T - P], V)
+    assert CorpusHelper(big, tokenizer, max_span=6)([prompt]) == [tokenizer.decode(script[:3])]
+    assert CorpusHelper(big, tokenizer, max_span=2)([prompt]) == [tokenizer.decode(script[:2])]
+
+
+def test_first_word_of_a_continuation():
+    assert first_word(" 2,138,551 people live") == " 2,138,551"
+    assert first_word("Paris. It") == "Paris."
+    assert first_word("\nParis") == "" and first_word("   ") == ""
 
 
 def test_config_presets_and_bad_rules():
     assert Config.preset("smoke").slm_steps < Config().slm_steps
     with pytest.raises(ValueError, match="rules="):
         Config(rules=("none", "judge"))
+    with pytest.raises(ValueError, match="valid: atelier, smollm2"):
+        Config(helper="gpt")
 
 
 def test_entities_never_straddle_the_split():

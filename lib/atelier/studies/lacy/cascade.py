@@ -1,12 +1,13 @@
-"""Cascade generation: the small LM writes; when it predicts <call>, the bigger model writes the
-next word (until its next token starts a new word, at most max_span tokens); then the small LM
-goes on reading that word. Both models share the tokenizer, so handing over in token space is
-handing over in text space. Greedy decoding, all prompts in one batch.
+"""Cascade generation: the small LM writes; when it predicts <call>, a helper (a bigger model,
+see helpers.py) writes the next word in text space; the small LM encodes that word with its own
+tokenizer, reads it, and goes on. Greedy decoding, all prompts in one batch; the helper is
+called once per step with the texts of the rows that asked for help.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from typing import Callable
 
 import torch
 
@@ -17,15 +18,9 @@ from atelier.data import TextTokenizer
 class Generation:
     prompt: str
     text: str  # the generated continuation (without the prompt)
-    from_big: list[bool]  # per character of text: written by the bigger model
+    from_big: list[bool]  # per character of text: written by the helper
     calls: int  # <call> predictions of the small model
-    steps: int  # tokens generated (up to and without eos)
-
-
-def word_starts(tokenizer: TextTokenizer) -> torch.Tensor:
-    """Bool[V]: the token begins a new word (byte-level "Ġ" prefix) or is a special token."""
-    specials = set(tokenizer.special_ids.values())
-    return torch.tensor([i in specials or tokenizer.token(i).startswith("Ġ") for i in range(tokenizer.vocab_size)])
+    steps: int  # the small model's predictions (its own tokens and its calls)
 
 
 def char_provenance(tokenizer: TextTokenizer, prompt: list[int], generated: list[int], from_big: list[bool]
@@ -42,49 +37,47 @@ def char_provenance(tokenizer: TextTokenizer, prompt: list[int], generated: list
 
 
 @torch.no_grad()
-def generate(slm, big, tokenizer: TextTokenizer, prompts: list[str], max_new_tokens: int, max_span: int
-             ) -> list[Generation]:
-    """Greedy cascade continuations of prompts (see the module docstring)."""
+def generate(slm, helper: Callable[[list[str]], list[str]], tokenizer: TextTokenizer, prompts: list[str],
+             max_new_tokens: int) -> list[Generation]:
+    """Greedy cascade continuations of prompts, at most max_new_tokens tokens each (see the module
+    docstring). A row ends at <eos>, at the token limit, or when the helper returns no word."""
     call, eos, pad = tokenizer.call_id, tokenizer.eos_id, tokenizer.pad_id
-    starts = word_starts(tokenizer)
     encoded = [[tokenizer.bos_id, *ids] for ids in tokenizer.encode_batch(prompts)]
     B = len(prompts)
-    length = torch.tensor([len(ids) for ids in encoded])  # [B] current length of each row
-    buf = torch.full((B, int(length.max()) + max_new_tokens), pad, dtype=torch.long)  # right-padded
+    start = torch.tensor([len(ids) for ids in encoded])  # [B] prompt lengths
+    length = start.clone()  # [B] current length of each row
+    buf = torch.full((B, int(start.max()) + max_new_tokens), pad, dtype=torch.long)  # right-padded
     for i, ids in enumerate(encoded):
         buf[i, : len(ids)] = torch.tensor(ids)
-    rows = torch.arange(B)
-    delegating = torch.zeros(B, dtype=torch.bool)
-    span = torch.zeros(B, dtype=torch.long)  # tokens written by the bigger model in the current call
-    calls = torch.zeros(B, dtype=torch.long)
-    done = torch.zeros(B, dtype=torch.bool)
     big_flag = torch.zeros_like(buf, dtype=torch.bool)
-    for _ in range(max_new_tokens):
-        context = buf[:, : int(length.max())]
-        slm_next = slm(context)[rows, length - 1].argmax(-1)  # [B]; causal: padding after a row's end is unseen
-        big_logits = big(context)[rows, length - 1]
-        big_logits[:, call] = float("-inf")
-        big_next = big_logits.argmax(-1)
-        # a call ends when the bigger model would start a new word or has written max_span tokens
-        delegating &= ~((span > 0) & (starts[big_next] | (span >= max_span)))
-        new_call = ~delegating & (slm_next == call) & ~done
-        calls += new_call
-        delegating |= new_call
-        span = torch.where(new_call, 0, span)
-        token = torch.where(delegating, big_next, slm_next)
-        token = torch.where(done, pad, token)
-        buf[rows, length] = token
-        big_flag[rows, length] = delegating & ~done
-        span += delegating
-        length += ~done
-        done |= token == eos
+    rows = torch.arange(B)
+    calls, steps = torch.zeros(B, dtype=torch.long), torch.zeros(B, dtype=torch.long)
+    done = torch.zeros(B, dtype=torch.bool)
+    while not done.all():
+        nxt = slm(buf[:, : int(length.max())])[rows, length - 1].argmax(-1)  # [B]; causal: padding unseen
+        steps += ~done
+        calling = ~done & (nxt == call)
+        calls += calling
+        own = ~done & ~calling
+        buf[rows[own], length[own]] = nxt[own]
+        length += own
+        asking = calling.nonzero().flatten().tolist()
+        words = helper([tokenizer.decode(buf[i, 1 : int(length[i])].tolist()) for i in asking]) if asking else []
+        for i, word in zip(asking, words):  # one hand-over per calling row
+            ids = tokenizer.encode(word)[: int(start[i]) + max_new_tokens - int(length[i])]
+            if not ids:
+                done[i] = True
+                continue
+            buf[i, int(length[i]) : int(length[i]) + len(ids)] = torch.tensor(ids)
+            big_flag[i, int(length[i]) : int(length[i]) + len(ids)] = True
+            length[i] += len(ids)
+        done |= (buf[rows, length - 1] == eos) | (length - start >= max_new_tokens)
     out = []
     for i in range(B):
-        start, end = len(encoded[i]), int(length[i])
-        gen = buf[i, start:end].tolist()
-        flags = big_flag[i, start:end].tolist()
+        gen = buf[i, int(start[i]) : int(length[i])].tolist()
+        flags = big_flag[i, int(start[i]) : int(length[i])].tolist()
         if gen and gen[-1] == eos:
             gen, flags = gen[:-1], flags[:-1]
         text, chars = char_provenance(tokenizer, encoded[i], gen, flags)
-        out.append(Generation(prompts[i], text, chars, int(calls[i]), len(gen)))
+        out.append(Generation(prompts[i], text, chars, int(calls[i]), int(steps[i])))
     return out

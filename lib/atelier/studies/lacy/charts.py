@@ -32,7 +32,7 @@ def precision_recall(table: pl.DataFrame) -> alt.Chart:
 def factscore_vs_call_rate(summary: pl.DataFrame, r_star: float) -> alt.LayerChart:
     data = summary.with_columns(rule=pl.col("rule").replace(RULE_NAMES), call_rate_pct=pl.col("call_rate") * 100)
     base = alt.Chart(data).encode(
-        x=alt.X("call_rate_pct:Q", title="CALL rate (% of generated tokens)"),
+        x=alt.X("call_rate_pct:Q", title="CALL rate (% of the SLM's predictions)"),
         y=alt.Y("factscore:Q", title="FactScore (share of checked facts true)", scale=alt.Scale(zero=False)),
         color=alt.Color("rule:N", title="labelling rule"),
         tooltip=["rule", "budget", "call_rate", "factscore", "leakage"],
@@ -46,7 +46,7 @@ def leakage_vs_call_rate(summary: pl.DataFrame) -> alt.Chart:
     data = summary.with_columns(rule=pl.col("rule").replace(RULE_NAMES), call_rate_pct=pl.col("call_rate") * 100,
                                 leakage_pct=pl.col("leakage") * 100)
     return alt.Chart(data).mark_line(point=True).encode(
-        x=alt.X("call_rate_pct:Q", title="CALL rate (% of generated tokens)"),
+        x=alt.X("call_rate_pct:Q", title="CALL rate (% of the SLM's predictions)"),
         y=alt.Y("leakage_pct:Q", title="fact leakage (% of checked facts false, not delegated)"),
         color=alt.Color("rule:N", title="labelling rule"),
     ).properties(title="Fact leakage vs CALL rate", width=420, height=300)

@@ -1,4 +1,4 @@
-"""The training corpus: facts documents (seen entities) and WordNet definitions, as padded
+"""The training corpus: facts documents (seen entities) and WordNet definitions (packed several to a row), as padded
 per-document sequences, with two per-token masks aligned to the BPE tokens:
 
 - ``factual`` (spaCy, what LaCy uses): the token overlaps a named entity, a PROPN or NUM token,
@@ -86,13 +86,29 @@ def spacy_labels(doc, values: list[str]) -> tuple[list[tuple[int, int]], list[tu
     return factual, categories
 
 
+def pack_texts(texts: list[str], lengths: list[int], budget: int) -> list[str]:
+    """Consecutive texts joined with spaces into groups of at most `budget` tokens (by their
+    lengths; a text longer than the budget stays alone), so short texts do not waste a padded row each."""
+    groups: list[list[str]] = [[]]
+    used = 0
+    for text, n in zip(texts, lengths):
+        if groups[-1] and used + n + 1 > budget:  # +1: the joining space may cost a token
+            groups.append([])
+            used = 0
+        groups[-1].append(text)
+        used += n + 1
+    return [" ".join(g) for g in groups if g]
+
+
 def build_corpus(n_cities: int, variants: int, heldout_fraction: float, n_wordnet: int, vocab_size: int,
                  seq_len: int, seed: int, entity_fraction: float = 1.0) -> Corpus:
-    """Tokenize, parse and align the corpus (see the module docstring)."""
+    """Tokenize, parse and align the corpus (see the module docstring); the n_wordnet WordNet
+    definitions are packed several to a sequence."""
     tokenizer = data.get_tokenizer("english", vocab_size=vocab_size)
     seen, heldout = split_entities(data.facts_documents(n_cities=n_cities, variants=variants), heldout_fraction, seed,
                                    entity_fraction)
     wordnet = data.load("wordnet-definitions", "train")["text"].head(n_wordnet).to_list()
+    wordnet = pack_texts(wordnet, [len(ids) for ids in tokenizer.encode_batch(wordnet)], seq_len - 1)
     texts = seen["text"].to_list() + wordnet
     values = [[f["value"] for f in facts] for facts in seen["facts"].to_list()] + [[] for _ in wordnet]
     encodings = tokenizer.tokenizer.encode_batch(texts, add_special_tokens=False)

@@ -1,6 +1,7 @@
 """The study's experiments, each one call from the notebook.
 
-prepare: corpus + reference SLM (the plain LM, rule "none") + bigger model + per-token losses.
+prepare: corpus + reference SLM (the plain LM, rule "none") + bigger model + per-token losses + the
+cascade's helper (the bigger model, or SmolLM2).
 loss_by_category / selector_precision_recall: what the reference losses and spaCy say.
 train_rules + cascade_scores: an SLM per (rule, budget), generated in a cascade and fact-checked.
 """
@@ -13,7 +14,8 @@ import numpy as np
 import polars as pl
 import torch
 
-from atelier.studies.lacy import cascade, factscore, labels, models
+from atelier.pretrained import load as load_pretrained
+from atelier.studies.lacy import cascade, factscore, helpers, labels, models
 from atelier.studies.lacy.config import Config
 from atelier.studies.lacy.corpus import Corpus, build_corpus
 
@@ -22,7 +24,8 @@ from atelier.studies.lacy.corpus import Corpus, build_corpus
 class Prepared:
     corpus: Corpus
     reference: torch.nn.Module  # the plain small LM (rule "none"), whose losses label tokens
-    big: torch.nn.Module  # the bigger model: Rho-1's reference and the cascade's helper
+    big: torch.nn.Module  # the bigger atelier model: Rho-1's reference (and the helper when cfg.helper == "atelier")
+    helper: object  # texts -> next words: helpers.CorpusHelper or helpers.SmolHelper
     loss_ref: torch.Tensor  # [N, T]
     wrong_ref: torch.Tensor  # [N, T]: the reference SLM's argmax misses the target
     loss_big: torch.Tensor  # [N, T]
@@ -39,7 +42,14 @@ def prepare(cfg: Config, seed: int) -> Prepared:
                           cfg.big_steps, cfg.batch_size, cfg.lr / 2, seed, "big")  # wider: half the LR
     loss_ref, wrong_ref = models.token_losses(ref, corpus.tokens, corpus.valid)
     loss_big, _ = models.token_losses(big, corpus.tokens, corpus.valid)
-    return Prepared(corpus, ref, big, loss_ref, wrong_ref, loss_big)
+    return Prepared(corpus, ref, big, make_helper(cfg, big, corpus), loss_ref, wrong_ref, loss_big)
+
+
+def make_helper(cfg: Config, big: torch.nn.Module, corpus: Corpus):
+    """The cascade's helper named by cfg.helper."""
+    if cfg.helper == "smollm2":
+        return helpers.SmolHelper(load_pretrained("smollm2-135m-instruct"), cfg.max_span)
+    return helpers.CorpusHelper(big, corpus.tokenizer, cfg.max_span)
 
 
 def token_frame(p: Prepared) -> pl.DataFrame:
@@ -107,14 +117,13 @@ def train_rules(cfg: Config, p: Prepared, seed: int) -> dict[tuple[str, float], 
 
 
 def cascade_scores(cfg: Config, p: Prepared, trained: dict, seed: int) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(per-fact frame, per-generation frame) of every SLM in a cascade with the bigger model,
-    on prompts about seen and held-out entities."""
+    """(per-fact frame, per-generation frame) of every SLM in a cascade with the helper, on
+    prompts about seen and held-out entities."""
     sets = pl.concat([prompts(cfg, p.corpus.documents, seed).with_columns(split=pl.lit("seen")),
                       prompts(cfg, p.corpus.heldout, seed).with_columns(split=pl.lit("held-out"))])
     facts, gens = [], []
     for (rule, budget), model in trained.items():
-        outs = cascade.generate(model, p.big, p.corpus.tokenizer, sets["prompt"].to_list(), cfg.max_new_tokens,
-                                cfg.max_span)
+        outs = cascade.generate(model, p.helper, p.corpus.tokenizer, sets["prompt"].to_list(), cfg.max_new_tokens)
         for row, g in zip(sets.iter_rows(named=True), outs):
             scored = factscore.score_generation(g.prompt, g.text, g.from_big, row["subject"], row["kind"])
             key = {"rule": rule, "budget": budget, "split": row["split"]}
@@ -127,8 +136,9 @@ def cascade_scores(cfg: Config, p: Prepared, trained: dict, seed: int) -> tuple[
 
 
 def summarise(facts: pl.DataFrame, gens: pl.DataFrame) -> pl.DataFrame:
-    """Per (rule, budget): CALL rate (calls per generated token), FactScore (supported share of
-    checkable facts), fact leakage (share of checkable facts that are false and not delegated)."""
+    """Per (rule, budget): CALL rate (share of the small LM's predictions that are <call>), FactScore
+    (supported share of checkable facts), fact leakage (share of checkable facts that are false and
+    not delegated)."""
     keys = ["rule", "budget"]
     rate = gens.group_by(keys).agg(call_rate=pl.col("calls").sum() / pl.col("steps").sum().clip(1),
                                    facts_per_generation=pl.col("n_facts").mean())
