@@ -24,6 +24,8 @@ def test_presets_build_and_bad_values_name_the_valid_ones():
         assert cfg.sweep_width in cfg.widths and cfg.sweep_budget in cfg.budgets
     with pytest.raises(ValueError, match="widths"):
         Config().override(sweep_width=40)
+    with pytest.raises(ValueError, match="sampler_budget=20"):
+        Config().override(sampler_budget=20)  # its cooldown would start inside the 20 warmup steps
     with pytest.raises(ConfigError, match="valid fields"):
         Config().override(width=3)
 
@@ -189,3 +191,41 @@ def test_canvas_puts_every_text_to_image_target_at_the_same_positions():
     assert captioning.tokens[2:66].tolist() == example.tokens[2:66].tolist()  # one canvas for both directions
     with pytest.raises(ValueError, match="does not fit length"):
         vocab.encode("t2i", image, "x" * 40, length=100)
+
+
+class _CaptionReader(nn.Module):
+    """At every position, logit 10 on the image code equal to the digit its caption names (0 elsewhere);
+    or, blind, logit 10 on code 0 whatever the caption."""
+
+    def __init__(self, vocab, blind=False):
+        super().__init__()
+        from atelier.data.media import CAPTION_TEMPLATES, caption
+
+        self.vocab, self.blind = vocab, blind
+        self.digit = {caption(d, t): d for d in range(10) for t in range(len(CAPTION_TEMPLATES))}
+
+    def forward(self, tokens):
+        logits = torch.zeros(*tokens.shape, len(self.vocab))
+        for row, seq in zip(logits, tokens):
+            digit = 0 if self.blind else self.digit[self.vocab.decode(seq)["condition"]]
+            row[:, self.vocab.offset["image"] + digit] = 10.0
+        return logits
+
+
+def test_caption_binding_gap_is_the_logit_margin_for_a_caption_reader_and_zero_for_a_blind_model():
+    from types import SimpleNamespace
+
+    from atelier.studies.trimodal_diffusion.binding import caption_binding
+    from atelier.studies.trimodal_diffusion.layout import CanvasVocab
+
+    vocab = CanvasVocab(_Bytes(), SimpleNamespace(codebook_size=4))
+    labels = np.arange(300) % 10
+    images = pl.DataFrame({"id": [f"d{i}" for i in range(300)], "image": [[int(d)] * 64 for d in labels],
+                           "label": labels}, schema_overrides={"image": pl.List(pl.Int64)})
+    data = SimpleNamespace(vocab=vocab, images=images, seq_len=100)
+    # own caption: the true code holds logit 10 against V - 1 zeros; other caption: the true code is one of the zeros
+    own = math.log1p((len(vocab) - 1) * math.exp(-10))
+    reader = caption_binding(_CaptionReader(vocab), data, n=50)
+    assert reader["own"] == pytest.approx(own, rel=1e-4)
+    assert reader["gap"] == pytest.approx(10.0, rel=1e-4)
+    assert caption_binding(_CaptionReader(vocab, blind=True), data, n=50)["gap"] == pytest.approx(0.0, abs=1e-6)

@@ -5,9 +5,11 @@ from scratch on text, image-text and audio-text in one token stream (arXiv 2602.
 bidirectional transformer under CompleteP (models), the masked-diffusion NELBO split by modality
 (evaluation), WSD runs whose budgets branch off one constant-LR run (training), a scaling grid
 and per-modality laws (scaling), mixing / schedule / batch-size sweeps with the SDE rule
-(sweeps), and sampling defaults with sample galleries (sampling, gallery).
+(sweeps), whether captions shape images (binding), and sampling defaults with sample galleries
+(sampling, gallery).
 """
 
+from atelier.studies.trimodal_diffusion.binding import caption_binding
 from atelier.studies.trimodal_diffusion.charts import (bars_chart, batch_chart, image_grid_chart, iso_flop_chart,
                                                        sampler_chart, scaling_chart, spectrogram_chart)
 from atelier.studies.trimodal_diffusion.claims import claims
@@ -20,15 +22,15 @@ from atelier.studies.trimodal_diffusion.models import build_model, parameterisat
 from atelier.studies.trimodal_diffusion.sampling import (audio_accuracy, choose_default, continuation_perplexity,
                                                          image_accuracy, sampler_grid, versus_random)
 from atelier.studies.trimodal_diffusion.scaling import fit_laws, iso_flop_curves, monotonicity, scaling_grid
-from atelier.studies.trimodal_diffusion.sweeps import batch_sizes, mixing, noise_schedules, spread
+from atelier.studies.trimodal_diffusion.sweeps import batch_sizes, mixing, noise_schedules, sampling_model, spread
 from atelier.studies.trimodal_diffusion.training import Trained, diffusion_objective, train_budgets, train_config
 
 __all__ = [
     "BALANCED", "GROUPS", "CanvasVocab", "Config", "StudyData", "Trained", "audio_accuracy", "bars_chart", "batch_chart",
-    "batch_sizes", "build_data", "build_model", "caption_gallery", "choose_default", "claims",
+    "batch_sizes", "build_data", "build_model", "caption_binding", "caption_gallery", "choose_default", "claims",
     "continuation_perplexity", "diffusion_objective", "eval_batches", "fit_laws", "image_accuracy", "image_gallery", "image_grid_chart",
     "iso_flop_chart", "iso_flop_curves", "mixing", "modality_losses", "monotonicity", "noise_schedules",
-    "parameterisation", "sampler_chart", "sampler_grid", "scaling_chart", "scaling_grid", "speech_gallery",
+    "parameterisation", "sampler_chart", "sampler_grid", "sampling_model", "scaling_chart", "scaling_grid", "speech_gallery",
     "spectrogram_chart", "spread", "stream", "text_documents", "text_gallery", "train_budgets", "train_config",
     "versus_random",
 ]

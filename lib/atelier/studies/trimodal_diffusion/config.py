@@ -7,7 +7,9 @@ only wires every experiment; ``gpu`` is the paper-like sweep for one H100.
 Every training run is WSD (warmup, constant LR, linear decay over the last ``decay_fraction``
 of its steps), so the token budgets of one model size branch their cooldowns off one constant-LR
 run, and the mixing, noise-schedule and batch experiments run at a (size, budget) of the
-scaling grid, whose run is their shared baseline.
+scaling grid, whose run is their shared baseline. The sampling experiment runs on its own model:
+the sweep width on an image-heavy mixture for a longer budget, since a caption only starts to
+shape the drawn image after many more paired examples than the grid's budgets hold.
 """
 
 from __future__ import annotations
@@ -38,12 +40,14 @@ class Config(StudyConfig):
     base_depth: int = 2
     head_dim: int = 16
     init_std: float = 0.02
-    embedding_std: float = 1.0  # unit-scale token embeddings (muP / CompleteP papers)
-    attention_mult: float = 1.0  # on CompleteP's 1/d_head attention scale
+    embedding_std: float = 0.02  # token / position embedding init std; at 1.0 Adam moves them ~50x slower
+    # relative to their size and no caption-image binding forms within the cpu budget
+    attention_mult: float = 4.0  # on CompleteP's 1/d_head: sqrt(head_dim) gives 1/sqrt(d_head) at these tiny
+    # heads; at 1/d_head attention logits move 4x slower per Adam step and binding forms ~2x later
     pos_embedding: bool = True  # learned absolute positions on top of RoPE (masked image tokens need them)
     # optimisation at the logical batch size (AdamW, WSD)
     batch_size: int = 32  # logical batch B_log, sequences per step
-    lr: float = 0.01
+    lr: float = 0.003  # at 0.01 no caption-image binding forms within 900 image-only steps (0.003: by 600)
     beta1: float = 0.9
     beta2: float = 0.98
     eps: float = 1e-8
@@ -67,27 +71,33 @@ class Config(StudyConfig):
     noise_schedules: tuple[str, ...] = ("linear", "cosine", "polynomial")
     polynomial_p: float = 2.0
     batch_factors: tuple[float, ...] = (0.5, 1.0, 2.0)  # physical batch / logical batch
-    # 5. sampling: the largest model at the largest budget
-    sampler_steps: tuple[int, ...] = (4, 16)
+    # 5. sampling: on its own model (sampler_mixture, sampler_budget below)
+    sampler_steps: tuple[int, ...] = (2, 4, 16)
     sampler_temperatures: tuple[float, ...] = (0.0, 1.0)
     sampler_orders: tuple[str, ...] = ("ancestral", "topk", "random")
     threshold_taus: tuple[float, ...] = (0.9,)  # Fast-dLLM threshold (adaptive steps, NFE reported)
-    image_prompts: int = 40  # text-to-image prompts per grid cell (balanced over digits)
-    audio_prompts: int = 20  # text-to-speech prompts per grid cell (balanced over words)
+    image_prompts: int = 200  # text-to-image prompts per grid cell (balanced over digits); at 40 an
+    # accuracy's standard error (~0.05) exceeds the margins between orders
+    audio_prompts: int = 50  # text-to-speech prompts per grid cell (balanced over words)
     text_prompts: int = 6  # text continuations per grid cell, scored by SmolLM2
     text_prefix: int = 8  # visible text tokens of a continuation prompt
     gallery_prompts: int = 100  # text-to-image samples of the chosen default (the accuracy claim)
+    # the sampling model: the sweep width on an image-heavy mixture for longer than the grid (binding of
+    # captions and images forms late: it needs ~10x more paired examples than the grid's budgets give)
+    sampler_mixture: tuple[float, float, float] = (1.0, 4.0, 1.0)
+    sampler_budget: int = 2400
 
     PRESETS: ClassVar[dict] = {
         "smoke": {"text_documents": 200, "speech_voices": ("en", "en-us"), "speech_speeds": (160,),
                   "eval_examples": 32, "eval_passes": 1, "widths": (16, 32, 48, 64), "budgets": (6, 9, 12),
                   "warmup_steps": 2, "sweep_width": 32, "sweep_budget": 9, "sampler_steps": (4,),
                   "sampler_temperatures": (0.0,), "image_prompts": 10, "audio_prompts": 10, "text_prompts": 2,
-                  "gallery_prompts": 10},
+                  "gallery_prompts": 10, "sampler_budget": 12},
         "gpu": {"text_documents": 60000, "speech_words": 20, "speech_voices": ("en", "en-us", "en+m3", "en+f2",
                                                                                 "en+f4", "en-gb-x-rp", "en+m7"),
                 "speech_speeds": (120, 140, 160, 180, 200), "codebook_size": 256, "seq_len": 96,
-                "text_vocab_size": 4096, "head_dim": 32, "batch_size": 128, "base_width": 64,
+                "text_vocab_size": 4096, "head_dim": 32, "attention_mult": 32 ** 0.5, "batch_size": 128,
+                "base_width": 64,
                 "eval_examples": 4096, "eval_passes": 4, "threads": 8,
                 "widths": (64, 128, 192, 256, 384, 512), "depth": 4, "budgets": (2000, 4000, 8000, 16000),
                 "warmup_steps": 200, "sweep_width": 192, "sweep_budget": 4000,
@@ -96,7 +106,7 @@ class Config(StudyConfig):
                 "polynomial_p": 2.0, "batch_factors": (0.25, 0.5, 1.0, 2.0, 4.0),
                 "sampler_steps": (4, 8, 16, 32, 64), "sampler_temperatures": (0.0, 0.5, 1.0),
                 "threshold_taus": (0.7, 0.8, 0.9, 0.95), "image_prompts": 200, "audio_prompts": 100,
-                "text_prompts": 64, "gallery_prompts": 1000},
+                "text_prompts": 64, "gallery_prompts": 1000, "sampler_budget": 16000},
     }
 
     def __post_init__(self):
@@ -113,5 +123,6 @@ class Config(StudyConfig):
         if len(self.widths) < 2 or len(self.budgets) < 2 or list(self.budgets) != sorted(self.budgets):
             raise ValueError(f"widths={self.widths} and budgets={self.budgets} need >= 2 values each, "
                              "budgets ascending")
-        if any(b * (1 - self.decay_fraction) < self.warmup_steps for b in self.budgets):
-            raise ValueError(f"warmup_steps={self.warmup_steps} must end before the smallest budget's cooldown")
+        if any(b * (1 - self.decay_fraction) < self.warmup_steps for b in (*self.budgets, self.sampler_budget)):
+            raise ValueError(f"warmup_steps={self.warmup_steps} must end before the cooldown of the smallest of "
+                             f"budgets={self.budgets} and sampler_budget={self.sampler_budget}")

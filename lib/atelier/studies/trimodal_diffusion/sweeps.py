@@ -6,6 +6,8 @@
 - batch size: physical batches k x the logical batch with the Adam SDE rule (lr sqrt(k),
   1 - beta times k, eps / sqrt(k), steps / k) and without it (same hyperparameters, steps / k),
   at the same tokens. Every run reads the same example stream and starts from the same init.
+
+Experiment 5 samples from one more run of the sweep width: an image-heavy mixture for a longer budget.
 """
 
 from __future__ import annotations
@@ -24,18 +26,26 @@ def mixture_name(weights) -> str:
 
 
 def _run(cfg: Config, data: StudyData, seed: int, name: str, weights=BALANCED, noise_schedule: str | None = None,
-         batch_factor: float = 1.0, sde: bool = True) -> Trained:
-    """One WSD run of the sweep model at the sweep budget."""
+         batch_factor: float = 1.0, sde: bool = True, budget: int | None = None) -> Trained:
+    """One WSD run of the sweep model at the sweep budget (or `budget` steps)."""
+    budget = budget or cfg.sweep_budget
     batch_size = round(cfg.batch_size * batch_factor)
-    dataset = data.datamodule(weights, examples=cfg.sweep_budget * cfg.batch_size, seed=seed).datasets["train"]
+    dataset = data.datamodule(weights, examples=budget * cfg.batch_size, seed=seed).datasets["train"]
     model = build_model(cfg, len(data.vocab), cfg.sweep_width, cfg.depth, seed)
-    config = train_config(cfg, cfg.sweep_budget, seed, batch_factor, sde)
+    config = train_config(cfg, budget, seed, batch_factor, sde)
     objective = diffusion_objective(noise_schedule or cfg.noise_schedule, data.vocab.mask_id, cfg.polynomial_p)
     return train_budgets(model, [config], dataset, batch_size, objective, name)[0]
 
 
 def _losses(trained: Trained, cfg: Config, data: StudyData, batches: list[dict], seed: int) -> dict[str, float]:
     return modality_losses(trained.model, batches, data.vocab.mask_id, cfg.eval_passes, seed)
+
+
+def sampling_model(cfg: Config, data: StudyData, seed: int) -> Trained:
+    """The model the sampling experiment draws from: the sweep width on cfg.sampler_mixture for
+    cfg.sampler_budget steps."""
+    return _run(cfg, data, seed, f"sampler-{mixture_name(cfg.sampler_mixture)}", cfg.sampler_mixture,
+                budget=cfg.sampler_budget)
 
 
 def mixing(cfg: Config, data: StudyData, batches: list[dict], seed: int, baseline: Trained) -> pl.DataFrame:
