@@ -36,19 +36,26 @@ def char_provenance(tokenizer: TextTokenizer, prompt: list[int], generated: list
     return text, (flags + [False] * len(text))[: len(text)]
 
 
+def prompt_buffer(tokenizer: TextTokenizer, texts: list[str], room: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(buf Long[B, longest + room]: bos + each text's tokens, right-padded with pad; lengths Long[B]),
+    the workspace of a batched greedy decoder that appends up to ``room`` tokens per row."""
+    encoded = [[tokenizer.bos_id, *ids] for ids in tokenizer.encode_batch(texts)]
+    lengths = torch.tensor([len(ids) for ids in encoded])  # [B]
+    buf = torch.full((len(texts), int(lengths.max()) + room), tokenizer.pad_id, dtype=torch.long)
+    for i, ids in enumerate(encoded):
+        buf[i, : len(ids)] = torch.tensor(ids)
+    return buf, lengths
+
+
 @torch.no_grad()
 def generate(slm, helper: Callable[[list[str]], list[str]], tokenizer: TextTokenizer, prompts: list[str],
              max_new_tokens: int) -> list[Generation]:
     """Greedy cascade continuations of prompts, at most max_new_tokens tokens each (see the module
     docstring). A row ends at <eos>, at the token limit, or when the helper returns no word."""
-    call, eos, pad = tokenizer.call_id, tokenizer.eos_id, tokenizer.pad_id
-    encoded = [[tokenizer.bos_id, *ids] for ids in tokenizer.encode_batch(prompts)]
+    call, eos = tokenizer.call_id, tokenizer.eos_id
     B = len(prompts)
-    start = torch.tensor([len(ids) for ids in encoded])  # [B] prompt lengths
+    buf, start = prompt_buffer(tokenizer, prompts, max_new_tokens)  # start: [B] prompt lengths
     length = start.clone()  # [B] current length of each row
-    buf = torch.full((B, int(start.max()) + max_new_tokens), pad, dtype=torch.long)  # right-padded
-    for i, ids in enumerate(encoded):
-        buf[i, : len(ids)] = torch.tensor(ids)
     big_flag = torch.zeros_like(buf, dtype=torch.bool)
     rows = torch.arange(B)
     calls, steps = torch.zeros(B, dtype=torch.long), torch.zeros(B, dtype=torch.long)
@@ -78,6 +85,6 @@ def generate(slm, helper: Callable[[list[str]], list[str]], tokenizer: TextToken
         flags = big_flag[i, int(start[i]) : int(length[i])].tolist()
         if gen and gen[-1] == eos:
             gen, flags = gen[:-1], flags[:-1]
-        text, chars = char_provenance(tokenizer, encoded[i], gen, flags)
+        text, chars = char_provenance(tokenizer, buf[i, : int(start[i])].tolist(), gen, flags)
         out.append(Generation(prompts[i], text, chars, int(calls[i]), int(steps[i])))
     return out

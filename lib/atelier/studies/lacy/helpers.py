@@ -17,6 +17,7 @@ import re
 import torch
 
 from atelier.data import TextTokenizer
+from atelier.studies.lacy.cascade import prompt_buffer
 
 FIRST_WORD = re.compile(r"[^\S\n]*[^\s]+")  # optional spaces (not newlines), then one run of non-space
 
@@ -45,13 +46,9 @@ class CorpusHelper:
     @torch.no_grad()
     def __call__(self, texts: list[str]) -> list[str]:
         tok = self.tokenizer
-        encoded = [[tok.bos_id, *ids] for ids in tok.encode_batch(texts)]
         B = len(texts)
-        length = torch.tensor([len(ids) for ids in encoded])  # [B]
-        start = length.clone()
-        buf = torch.full((B, int(length.max()) + self.max_span), tok.pad_id, dtype=torch.long)  # right-padded
-        for i, ids in enumerate(encoded):
-            buf[i, : len(ids)] = torch.tensor(ids)
+        buf, start = prompt_buffer(tok, texts, self.max_span)  # right-padded
+        length = start.clone()  # [B]
         rows, done = torch.arange(B), torch.zeros(B, dtype=torch.bool)
         for step in range(self.max_span):
             logits = self.model(buf[:, : int(length.max())])[rows, length - 1]  # [B, V]; causal: padding unseen
