@@ -4,21 +4,16 @@ from __future__ import annotations
 
 import torch
 
-from bench.common import device, row, sync, time_fn
+from atelier.train.throughput import matmul_rates
+from bench.common import device, row
 
 
 def matmul_flops(dtype: torch.dtype, n: int, dev: torch.device) -> tuple[float, float]:
-    """(median FLOP/s, spread in FLOP/s) of an n x n x n matmul."""
-    a = torch.randn(n, n, device=dev, dtype=dtype)
-    b = torch.randn(n, n, device=dev, dtype=dtype)
-
-    def step():
-        a @ b
-        sync(dev)
-
-    median, iqr = time_fn(step)
-    flops = 2 * n**3
-    return flops / median, flops / median**2 * iqr
+    """(median FLOP/s, interquartile range in FLOP/s) of an n x n x n matmul: the rates the MFU peak of
+    ``atelier.train`` is the best of, each repeat long enough (~0.5 s on a CPU) to time reliably."""
+    rates = torch.tensor(matmul_rates(dev, dtype, n, repeats=7, inner=max(5, (4096 // n) ** 3)))
+    q1, median, q3 = torch.quantile(rates.double(), torch.tensor([0.25, 0.5, 0.75], dtype=torch.float64)).tolist()
+    return median, q3 - q1
 
 
 def peak_flops(dtype: torch.dtype = torch.float32, quick: bool = False) -> float:

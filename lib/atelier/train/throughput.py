@@ -66,23 +66,25 @@ def _device_key(device: torch.device, dtype: torch.dtype) -> str:
     return f"{device.type}: {name} | {str(dtype).removeprefix('torch.')}"
 
 
-def _matmul_flops(device: torch.device, dtype: torch.dtype) -> float:
-    """Best FLOP/s of a square matmul over a few repeats (a short warm-up first)."""
-    n = 8192 if device.type == "cuda" else 512
+def matmul_rates(device: torch.device, dtype: torch.dtype, n: int, repeats: int = 10, inner: int = 5) -> list[float]:
+    """FLOP/s of an n x n x n matmul, one rate per repeat of ``inner`` calls, after a short warm-up.
+
+    Runs with torch's current thread count. The MFU peak takes the best rate; bench/peak.py reports
+    their median and spread."""
     a = torch.randn(n, n, device=device, dtype=dtype)
     b = torch.randn(n, n, device=device, dtype=dtype)
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     for _ in range(3):
         a @ b
     sync()
-    best = float("inf")
-    for _ in range(10):
+    rates = []
+    for _ in range(repeats):
         start = time.perf_counter()
-        for _ in range(5):
+        for _ in range(inner):
             a @ b
         sync()
-        best = min(best, (time.perf_counter() - start) / 5)
-    return 2.0 * n**3 / best
+        rates.append(2.0 * n**3 * inner / (time.perf_counter() - start))
+    return rates
 
 
 def measure_peak_flops(device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> float:
@@ -93,7 +95,7 @@ def measure_peak_flops(device: torch.device | str | None = None, dtype: torch.dt
     table = json.loads(path.read_text()) if path.exists() else {}
     key = _device_key(device, dtype)
     if key not in table:
-        table[key] = _matmul_flops(device, dtype)
+        table[key] = max(matmul_rates(device, dtype, 8192 if device.type == "cuda" else 512))
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(json.dumps(table, indent=1))
         tmp.replace(path)
