@@ -66,6 +66,15 @@ def test_eval_steps_are_increasing_and_end_at_the_last_step():
     assert {1, 2, 4} <= set(steps)  # the geometric start
 
 
+def test_eval_steps_dense_start_and_even_tail():
+    steps = np.array(eval_steps(400, 40, even=10))
+    assert steps[-1] == 400 and max(np.diff(steps)) <= 400 / 10  # the even tail
+    early = steps[(steps >= 8) & (steps <= 200)]
+    assert max(early[1:] / early[:-1]) <= 400 ** (1 / 39) + 0.15  # one geometric ratio, up to rounding
+    # below 1 / (ratio - 1) = 6 consecutive geometric points are under one step apart: every step is evaluated
+    assert set(range(1, 6)) <= set(steps.tolist()) and len(steps) <= 50
+
+
 def _synthetic_points(law: ForgettingLaw, noise: float = 0.0) -> pl.DataFrame:
     N, D, p = (v.ravel() for v in np.meshgrid([8e3, 3e4, 7e4, 1.3e5], [2048, 8192, 32768],
                                                [0.0, 0.001, 0.005, 0.01, 0.05]))

@@ -16,7 +16,8 @@ from atelier.train import NextTokenLoss, evaluate
 
 def test_finetune_tracks_both_losses_from_a_copy(tmp_path):
     report.open_run("finetune_forgetting", tmp_path / "run")
-    cfg = Config.preset("smoke").override(seq_len=16, finetune_steps=6, finetune_batch=4, eval_points=3)
+    cfg = Config.preset("smoke").override(seq_len=16, finetune_steps=6, finetune_batch=4, eval_points=3,
+                                             eval_even=2)
     g = torch.Generator().manual_seed(0)
     blocks = lambda n: torch.randint(0, 64, (n, cfg.seq_len), generator=g)  # noqa: E731
     corpora = Corpora(tokenizer=types.SimpleNamespace(vocab_size=64), pretrain=blocks(64), pretrain_val=blocks(8),
@@ -27,7 +28,7 @@ def test_finetune_tracks_both_losses_from_a_copy(tmp_path):
     before = {k: v.clone() for k, v in model.state_dict().items()}
     rows = finetune(cfg, base, corpora, "python-stdlib", 4 * cfg.seq_len, p=0.25)
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())  # the base is not trained
-    assert rows["step"].to_list() == [0, *eval_steps(6, 3)]
+    assert rows["step"].to_list() == [0, *eval_steps(6, 3, 2)]
     pt0 = evaluate(model, NextTokenLoss(), loader(corpora.pretrain_val, 4))["loss"]
     assert rows["pretrain_loss"][0] == pytest.approx(pt0)
     assert rows["injected"][0] == 6  # 24 sequences at p = 1/4

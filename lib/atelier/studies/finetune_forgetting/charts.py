@@ -36,7 +36,8 @@ def injection_chart(trajectories: pl.DataFrame, width: int) -> alt.FacetChart:
     return alt.Chart(data).mark_line(point=True).encode(
         x=alt.X("step:Q", title="finetuning step", scale=alt.Scale(type="log")),
         y=alt.Y("forgetting:Q", title="forgetting L_pt - L_pt(before) (nats)"),
-        color=alt.Color("p_percent:O", title="injected pretraining data p (%)", scale=alt.Scale(scheme="plasma")),
+        color=alt.Color("p_percent:O", title="injected pretraining data p (%)", scale=alt.Scale(scheme="plasma"),
+                        legend=alt.Legend(titleLimit=400)),
     ).properties(width=190, height=150).facet(
         row=alt.Row("domain:N", title="target domain"),
         column=alt.Column("target_tokens:O", title="unique target tokens D"),

@@ -1,4 +1,9 @@
-"""Config of the finetuning-forgetting study: defaults are the cpu preset (about 8 CPU-minutes, one thread)."""
+"""Config of the finetuning-forgetting study: defaults are the cpu preset (about 15 CPU-minutes, one thread).
+
+The cpu preset finetunes for long on small target sets (8 and 16 sequences, seen hundreds of
+times): the paper's injection finding is about that regime, where the target set is learnt and
+the pretraining loss keeps drifting without injection; short runs on large sets end before it.
+"""
 
 from __future__ import annotations
 
@@ -31,13 +36,14 @@ class Config(StudyConfig):
     pretrain_lr: float = 3e-2
     pretrain_warmup: int = 30
     # finetuning grid: unique target tokens x injection fraction, constant LR after a warmup
-    target_tokens: tuple[int, ...] = (1024, 4096, 32768)
+    target_tokens: tuple[int, ...] = (512, 1024)
     injection: tuple[float, ...] = (0.0, 0.001, 0.005, 0.01, 0.05)
-    finetune_steps: int = 160
+    finetune_steps: int = 400
     finetune_batch: int = 16
-    finetune_lr: float = 1e-3
+    finetune_lr: float = 1e-2
     finetune_warmup: int = 10
-    eval_points: int = 8  # evaluations along each run: this many geometric in the step, this many even
+    eval_points: int = 40  # evaluations along each run spaced geometrically in the step (dense early) ...
+    eval_even: int = 10  # ... and this many spaced evenly
     # fits: the forgetting law is fitted on all but the largest model and tested on it
     heldout_width: int = 64
 
@@ -46,11 +52,11 @@ class Config(StudyConfig):
                   "target_tokens": (1024, 2048, 4096), "injection": (0.0, 0.01, 0.05), "val_blocks": 8,
                   "pretrain_steps": 20, "pretrain_batch": 8, "pretrain_warmup": 2,
                   "finetune_steps": 12, "finetune_batch": 8, "finetune_lr": 1e-2, "finetune_warmup": 2,
-                  "eval_points": 4},
+                  "eval_points": 4, "eval_even": 4},
         "gpu": {"targets": ("python-stdlib", "facts-documents", "fortunes"), "vocab_size": 4096, "seq_len": 256,
                 "val_blocks": 512, "widths": (128, 192, 256, 384, 512), "depth": 6, "head_dim": 64,
                 "heldout_width": 512, "pretrain_steps": 20000, "pretrain_batch": 128, "pretrain_lr": 1e-2,
-                "pretrain_warmup": 1000, "target_tokens": (16384, 65536, 262144, 1048576),
-                "finetune_steps": 2000, "finetune_batch": 32, "finetune_lr": 3e-4, "finetune_warmup": 100,
-                "eval_points": 16},
+                "pretrain_warmup": 1000, "target_tokens": (4096, 16384, 65536),
+                "finetune_steps": 3000, "finetune_batch": 32, "finetune_lr": 3e-3, "finetune_warmup": 100,
+                "eval_points": 64, "eval_even": 32},
     }

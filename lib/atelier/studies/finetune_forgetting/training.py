@@ -57,11 +57,13 @@ def pretrain(cfg: Config, corpora: Corpora, width: int, seed: int = 0) -> Pretra
     return Pretrained(width, model.num_params(), result.model, result.metrics)
 
 
-def eval_steps(total: int, points: int) -> list[int]:
+def eval_steps(total: int, points: int, even: int | None = None) -> list[int]:
     """Steps in 1..total ending at total: ``points`` spaced geometrically (the fast changes of the
-    first steps) and ``points`` evenly (so the early-stopped checkpoint, late in a run on a large
-    target set, is located to within total / points steps)."""
-    steps = np.concatenate([np.geomspace(1, total, points), np.linspace(total / points, total, points)])
+    first steps, where the early-stopped checkpoint of a small target set lies: forgetting grows
+    fast there, so a coarse grid would misplace it) and ``even`` (default ``points``) spaced evenly
+    (the slow drift of the long tail, and a late early-stopped checkpoint on a large set)."""
+    even = points if even is None else even
+    steps = np.concatenate([np.geomspace(1, total, points), np.linspace(total / even, total, even)])
     return sorted({int(round(s)) for s in steps} | {total})
 
 
@@ -91,7 +93,7 @@ def finetune(cfg: Config, base: Pretrained, corpora: Corpora, domain: str, token
     n = cfg.finetune_steps * cfg.finetune_batch
     stream, injected = finetune_stream(corpora.target_set(domain, tokens), corpora.pretrain, p, n, seed)
     model = copy.deepcopy(base.model)
-    curve = Trajectory(eval_steps(cfg.finetune_steps, cfg.eval_points),
+    curve = Trajectory(eval_steps(cfg.finetune_steps, cfg.eval_points, cfg.eval_even),
                        {"pretrain_loss": corpora.pretrain_val, "target_loss": corpora.target_val[domain]},
                        cfg.finetune_batch)
     curve.record(model, 0)
