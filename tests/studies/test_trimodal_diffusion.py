@@ -13,17 +13,19 @@ from torch import nn
 from atelier.nn import Transformer, TransformerConfig
 from atelier.studies.config import ConfigError
 from atelier.studies.trimodal_diffusion import (Config, choose_default, continuation_perplexity, fit_laws,
-                                                modality_losses, monotonicity, spread, train_budgets, train_config,
-                                                versus_random)
+                                                modality_losses, monotonicity, paired_margin, spread, train_budgets,
+                                                train_config, within_class_spread)
 from atelier.train import NextTokenLoss, TrainConfig, fit
 
 
 def test_presets_build_and_bad_values_name_the_valid_ones():
     for name in ("smoke", "cpu", "gpu"):
         cfg = Config.preset(name)
-        assert cfg.sweep_width in cfg.widths and cfg.sweep_budget in cfg.budgets
-    with pytest.raises(ValueError, match="widths"):
-        Config().override(sweep_width=40)
+        assert cfg.default_temperature in cfg.sampler_temperatures
+    with pytest.raises(ValueError, match="sweep_width=40"):
+        Config().override(sweep_width=40)  # not a multiple of the 16-dim heads
+    with pytest.raises(ValueError, match="default_temperature"):
+        Config().override(sampler_temperatures=(0.0,))
     with pytest.raises(ValueError, match="sampler_budget=20"):
         Config().override(sampler_budget=20)  # its cooldown would start inside the 20 warmup steps
     with pytest.raises(ConfigError, match="valid fields"):
@@ -123,16 +125,32 @@ def test_monotonicity_counts_each_rise_once():
     assert set(counts["pairs"]) == {8, 9}  # 3 budgets x 3 size steps (N), 4 sizes x 2 budget steps (D)
 
 
-def test_spread_default_and_margin_helpers():
+def test_spread_and_default_helpers():
     finals = pl.DataFrame({"rule": ["SDE rule"] * 3 + ["no rule"] * 3, "loss": [2.0, 2.1, 2.05, 1.8, 2.0, 2.6]})
     assert dict(spread(finals).iter_rows()) == pytest.approx({"SDE rule": 0.1, "no rule": 0.8})
-    grid = pl.DataFrame({"order": ["topk", "topk", "random", "random", "ancestral", "ancestral", "threshold"],
-                         "steps": [4, 16, 4, 16, 4, 16, None], "temperature": [0.0] * 7,
-                         "quality": [0.6, 0.8, 0.3, 0.5, 0.5, 0.95, 1.0]})
-    default = choose_default(grid)  # threshold has no step count and random is the baseline
-    assert default == {"order": "ancestral", "temperature": 0.0}
-    margins = versus_random(grid, default)
-    assert margins["margin"].to_list() == pytest.approx([0.2, 0.45])
+    grid = pl.DataFrame({"order": ["topk", "topk", "random", "random", "ancestral", "ancestral", "threshold", "topk"],
+                         "steps": [4, 16, 4, 16, 4, 16, None, 4], "temperature": [1.0] * 7 + [0.0],
+                         "quality": [0.6, 0.8, 0.9, 0.5, 0.5, 0.75, 1.0, 0.99]})
+    # threshold has no step count, random is the baseline and the 0.99 is at another temperature
+    assert choose_default(grid, 1.0) == {"order": "topk", "steps": 16, "temperature": 1.0}
+    assert choose_default(grid, 0.0) == {"order": "topk", "steps": 4, "temperature": 0.0}
+
+
+def test_paired_margin_is_the_mean_difference_and_its_standard_error():
+    chosen = np.array([1, 1, 0, 1, 1, 0, 1, 1])
+    baseline = np.array([1, 0, 0, 0, 1, 1, 0, 1])
+    diff = [0, 1, 0, 1, 0, -1, 1, 0]  # mean 2/8; sample variance (sum (d - 1/4)^2) / 7 = 3.5 / 7
+    margin, se = paired_margin(chosen, baseline)
+    assert margin == pytest.approx(sum(diff) / 8)
+    assert se == pytest.approx(math.sqrt(0.5 / 8))
+
+
+def test_within_class_spread_is_the_mean_pairwise_l1_distance_per_label():
+    codes = np.array([[0, 0], [2, 0], [0, 4], [5, 5], [5, 5]])
+    labels = np.array([0, 0, 0, 1, 1])
+    # label 0: distances 2, 4, 6 -> 4; label 1: one identical pair -> 0 (a single prototype)
+    assert within_class_spread(codes, labels) == pytest.approx((4 + 0) / 2)
+    assert within_class_spread(np.repeat(codes[:1], 5, 0), labels) == 0.0
 
 
 class CharLM:

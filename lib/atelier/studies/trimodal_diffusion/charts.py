@@ -60,17 +60,18 @@ def batch_chart(curves: pl.DataFrame, seq_len: int, window: int = 5) -> alt.Face
 
 
 def sampler_chart(grid: pl.DataFrame) -> alt.FacetChart:
-    """Accuracy of text-to-image and text-to-speech samples vs steps, per order and temperature."""
+    """Accuracy of text-to-image and text-to-speech samples, and the within-digit diversity of the
+    drawn digits relative to real ones, vs steps, per order and temperature."""
     long = grid.filter(pl.col("steps").is_not_null()).unpivot(
-        index=["order", "steps", "temperature"], on=["image_accuracy", "audio_accuracy"], variable_name="metric",
-        value_name="accuracy")
+        index=["order", "steps", "temperature"], on=["image_accuracy", "audio_accuracy", "image_diversity"],
+        variable_name="metric", value_name="value")
     return alt.Chart(long).mark_line(point=True).encode(
         x=alt.X("steps:Q", title="sampling steps (model calls)", scale=alt.Scale(type="log", base=2)),
-        y=alt.Y("accuracy:Q", title="classifier accuracy vs prompt", scale=alt.Scale(domain=[0, 1])),
+        y=alt.Y("value:Q", title="accuracy vs prompt (chance 0.1) / diversity vs real digits"),
         color=alt.Color("order:N", title="unmasking order"),
         strokeDash=alt.StrokeDash("temperature:O", title="temperature"),
     ).properties(width=220, height=170).facet(column=alt.Column("metric:N", title=None)).properties(
-        title="Sampling defaults: quality vs steps per unmasking order (chance 0.1)")
+        title="Sampling defaults: quality and diversity vs steps per unmasking order (selection draws)")
 
 
 def image_grid_chart(pixels: pl.DataFrame, per_digit: int = 6) -> alt.FacetChart:

@@ -6,8 +6,9 @@ only wires every experiment; ``gpu`` is the paper-like sweep for one H100.
 
 Every training run is WSD (warmup, constant LR, linear decay over the last ``decay_fraction``
 of its steps), so the token budgets of one model size branch their cooldowns off one constant-LR
-run, and the mixing, noise-schedule and batch experiments run at a (size, budget) of the
-scaling grid, whose run is their shared baseline. The sampling experiment runs on its own model:
+run, and the mixing, noise-schedule and batch experiments run at one (size, budget), the
+sweep, whose baseline run (balanced mixture, linear schedule, logical batch) they share. The
+sampling experiment runs on its own model:
 the sweep width on an image-heavy mixture for a longer budget, since a caption only starts to
 shape the drawn image after many more paired examples than the grid's budgets hold.
 """
@@ -59,11 +60,13 @@ class Config(StudyConfig):
     # evaluation: per-modality NELBO on a fixed balanced validation set with fixed noise
     eval_examples: int = 256
     eval_passes: int = 2  # noise draws per example (common to every model)
-    # 1. scaling grid: widths x budgets (optimizer steps at the logical batch)
+    # 1. scaling grid: widths x budgets (optimizer steps at the logical batch), all grid_depth deep. Budgets start
+    # past the early drop: at 120 steps the order of the sizes is set by when each run passes it, not by N
     widths: tuple[int, ...] = (32, 48, 64, 96)
+    grid_depth: int = 2
+    budgets: tuple[int, ...] = (240, 360, 480)
+    # 2-4. mixing, schedules, batch size, and the sampling model: width sweep_width x depth
     depth: int = 2
-    budgets: tuple[int, ...] = (120, 240, 480)
-    # 2-4. mixing, schedules, batch size: all at (sweep_width, sweep_budget) of the grid
     sweep_width: int = 48
     sweep_budget: int = 240
     mixtures: tuple[tuple[float, float, float], ...] = (BALANCED, (4.0, 1.0, 1.0), (1.0, 4.0, 1.0),
@@ -82,6 +85,10 @@ class Config(StudyConfig):
     text_prompts: int = 6  # text continuations per grid cell, scored by SmolLM2
     text_prefix: int = 8  # visible text tokens of a continuation prompt
     gallery_prompts: int = 100  # text-to-image samples of the chosen default (the accuracy claim)
+    default_temperature: float = 1.0  # the default samples the model's distribution: an accuracy rewards the
+    # prototypes greedy decoding returns (within-digit diversity 0.3-0.7 of the real digits' at temperature 0)
+    eval_image_prompts: int = 1000  # evaluation draws of the default and of random unmasking (paired), apart
+    eval_audio_prompts: int = 500  # from the selection draws above (standard error of each margin ~0.01)
     # the sampling model: the sweep width on an image-heavy mixture for longer than the grid (binding of
     # captions and images forms late: it needs ~10x more paired examples than the grid's budgets give)
     sampler_mixture: tuple[float, float, float] = (1.0, 4.0, 1.0)
@@ -91,38 +98,43 @@ class Config(StudyConfig):
         "smoke": {"text_documents": 200, "speech_voices": ("en", "en-us"), "speech_speeds": (160,),
                   "eval_examples": 32, "eval_passes": 1, "widths": (16, 32, 48, 64), "budgets": (6, 9, 12),
                   "warmup_steps": 2, "sweep_width": 32, "sweep_budget": 9, "sampler_steps": (4,),
-                  "sampler_temperatures": (0.0,), "image_prompts": 10, "audio_prompts": 10, "text_prompts": 2,
-                  "gallery_prompts": 10, "sampler_budget": 12},
+                  "sampler_temperatures": (1.0,), "image_prompts": 10, "audio_prompts": 10, "text_prompts": 2,
+                  "gallery_prompts": 10, "eval_image_prompts": 10, "eval_audio_prompts": 10, "sampler_budget": 12},
         "gpu": {"text_documents": 60000, "speech_words": 20, "speech_voices": ("en", "en-us", "en+m3", "en+f2",
                                                                                 "en+f4", "en-gb-x-rp", "en+m7"),
                 "speech_speeds": (120, 140, 160, 180, 200), "codebook_size": 256, "seq_len": 96,
                 "text_vocab_size": 4096, "head_dim": 32, "attention_mult": 32 ** 0.5, "batch_size": 128,
                 "base_width": 64,
                 "eval_examples": 4096, "eval_passes": 4, "threads": 8,
-                "widths": (64, 128, 192, 256, 384, 512), "depth": 4, "budgets": (2000, 4000, 8000, 16000),
+                "widths": (64, 128, 192, 256, 384, 512), "grid_depth": 4,
+                "depth": 4, "budgets": (2000, 4000, 8000, 16000),
                 "warmup_steps": 200, "sweep_width": 192, "sweep_budget": 4000,
                 "mixtures": (BALANCED, (4.0, 1.0, 1.0), (1.0, 4.0, 1.0), (1.0, 1.0, 4.0), (2.0, 2.0, 1.0),
                              (1.0, 2.0, 2.0)),
                 "polynomial_p": 2.0, "batch_factors": (0.25, 0.5, 1.0, 2.0, 4.0),
                 "sampler_steps": (4, 8, 16, 32, 64), "sampler_temperatures": (0.0, 0.5, 1.0),
                 "threshold_taus": (0.7, 0.8, 0.9, 0.95), "image_prompts": 200, "audio_prompts": 100,
-                "text_prompts": 64, "gallery_prompts": 1000, "sampler_budget": 16000},
+                "text_prompts": 64, "gallery_prompts": 1000, "eval_image_prompts": 4000, "eval_audio_prompts": 2000,
+                "sampler_budget": 16000},
     }
 
     def __post_init__(self):
-        if self.sweep_width not in self.widths or self.sweep_budget not in self.budgets:
-            raise ValueError(f"sweep_width={self.sweep_width} and sweep_budget={self.sweep_budget} must be in "
-                             f"widths={self.widths} and budgets={self.budgets}: the grid run is their baseline")
         if 1.0 not in self.batch_factors or self.mixtures[0] != BALANCED or self.noise_schedules[0] != \
                 self.noise_schedule:
             raise ValueError("batch_factors must hold 1.0, mixtures must start with the balanced mixture "
                              f"{BALANCED} and noise_schedules with noise_schedule={self.noise_schedule!r}: "
                              "those are the shared baselines")
-        if any(w % self.head_dim for w in self.widths):
-            raise ValueError(f"widths={self.widths} must be multiples of head_dim={self.head_dim}")
+        if self.default_temperature not in self.sampler_temperatures:
+            raise ValueError(f"default_temperature={self.default_temperature} must be one of "
+                             f"sampler_temperatures={self.sampler_temperatures}")
+        if any(w % self.head_dim for w in (*self.widths, self.sweep_width)):
+            raise ValueError(f"widths={self.widths} and sweep_width={self.sweep_width} must be multiples of "
+                             f"head_dim={self.head_dim}")
         if len(self.widths) < 2 or len(self.budgets) < 2 or list(self.budgets) != sorted(self.budgets):
             raise ValueError(f"widths={self.widths} and budgets={self.budgets} need >= 2 values each, "
                              "budgets ascending")
-        if any(b * (1 - self.decay_fraction) < self.warmup_steps for b in (*self.budgets, self.sampler_budget)):
+        if any(b * (1 - self.decay_fraction) < self.warmup_steps
+               for b in (*self.budgets, self.sweep_budget, self.sampler_budget)):
             raise ValueError(f"warmup_steps={self.warmup_steps} must end before the cooldown of the smallest of "
-                             f"budgets={self.budgets} and sampler_budget={self.sampler_budget}")
+                             f"budgets={self.budgets}, sweep_budget={self.sweep_budget} and "
+                             f"sampler_budget={self.sampler_budget}")

@@ -18,16 +18,18 @@ from atelier.data.splits import unit_hash
 from atelier.studies.trimodal_diffusion.data import StudyData
 
 
-def t2i_prompts(data: StudyData, n: int) -> tuple[torch.Tensor, np.ndarray]:
-    """n captions, digits 0..9 in turn, phrasings in turn -> (prompts [n, T], digit labels [n])."""
-    labels = np.arange(n) % 10
-    captions = [caption(int(label), (i // 10) % len(CAPTION_TEMPLATES)) for i, label in enumerate(labels)]
+def t2i_prompts(data: StudyData, n: int, start: int = 0) -> tuple[torch.Tensor, np.ndarray]:
+    """Captions start..start+n-1 of one sequence (digits 0..9 in turn, phrasings in turn; its 70
+    distinct captions recur every 70 prompts) -> (prompts [n, T], digit labels [n])."""
+    index = start + np.arange(n)
+    labels = index % 10
+    captions = [caption(int(label), (i // 10) % len(CAPTION_TEMPLATES)) for i, label in zip(index, labels)]
     return torch.stack([data.vocab.prompt("t2i", c, data.seq_len).tokens for c in captions]), labels
 
 
-def tts_prompts(data: StudyData, n: int) -> tuple[torch.Tensor, np.ndarray]:
-    """n spoken-word prompts, the words in turn -> (prompts [n, T], word indices [n])."""
-    labels = np.arange(n) % len(data.words)
+def tts_prompts(data: StudyData, n: int, start: int = 0) -> tuple[torch.Tensor, np.ndarray]:
+    """Spoken-word prompts start..start+n-1, the words in turn -> (prompts [n, T], word indices [n])."""
+    labels = (start + np.arange(n)) % len(data.words)
     return torch.stack([data.vocab.prompt("tts", data.words[i], data.seq_len).tokens for i in labels]), labels
 
 

@@ -1,6 +1,8 @@
 """Experiment 1, scaling: >= 4 model sizes x >= 3 token budgets, a law L(N, D) per modality.
 
-Each width trains once at constant LR with cooldowns branched off for every budget
+Every size has cfg.grid_depth layers: N is varied by width alone, as depth moves the modalities'
+losses in different directions at these sizes. Each size trains once at constant LR with
+cooldowns branched off for every budget
 (training.train_budgets); each model is scored by the per-modality validation NELBO. Per
 modality, L(N, D) = E + A / N^alpha + B / D^beta is fitted (atelier.report.fit_scaling_law:
 log-space Huber, multi-start L-BFGS) on every size but the largest and tested on the largest
@@ -28,7 +30,7 @@ def scaling_grid(cfg: Config, data: StudyData, batches: list[dict], seed: int
     dataset = data.datamodule(BALANCED, examples=max(cfg.budgets) * cfg.batch_size, seed=seed).datasets["train"]
     rows, models = [], {}
     for width in cfg.widths:
-        model = build_model(cfg, len(data.vocab), width, cfg.depth, seed)
+        model = build_model(cfg, len(data.vocab), width, cfg.grid_depth, seed)
         n_params = model.num_params(non_embedding=True)
         configs = [train_config(cfg, budget, seed) for budget in cfg.budgets]
         objective = diffusion_objective(cfg.noise_schedule, data.vocab.mask_id)

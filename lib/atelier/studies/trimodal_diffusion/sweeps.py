@@ -1,4 +1,4 @@
-"""Experiments 2-4 at one (width, budget) of the scaling grid, whose run is the shared baseline.
+"""Experiments 2-4 at one (width, budget), the sweep, whose baseline run they share.
 
 - mixing: the share of text, image-text and audio-text examples in the stream;
 - noise schedules: the masking schedule alpha(t) used in training (linear, cosine, polynomial),
@@ -46,6 +46,11 @@ def sampling_model(cfg: Config, data: StudyData, seed: int) -> Trained:
     cfg.sampler_budget steps."""
     return _run(cfg, data, seed, f"sampler-{mixture_name(cfg.sampler_mixture)}", cfg.sampler_mixture,
                 budget=cfg.sampler_budget)
+
+
+def sweep_baseline(cfg: Config, data: StudyData, seed: int) -> Trained:
+    """The sweep's baseline: balanced mixture, cfg.noise_schedule, the logical batch."""
+    return _run(cfg, data, seed, "sweep-baseline")
 
 
 def mixing(cfg: Config, data: StudyData, batches: list[dict], seed: int, baseline: Trained) -> pl.DataFrame:
