@@ -9,8 +9,9 @@ import pytest
 import torch
 
 from atelier.studies.completep import (
-    SEARCH_SPACE, Config, build_model, drift, fit_optimum, measure_curve, multipliers, optima, sizes, spread,
-    steps_to_reach, train_config, trust_region_search,
+    SEARCH_SPACE, Config, bootstrap_intervals, bootstrap_optima, build_model, drift, fit_optimum, longest_run,
+    measure_curve, multipliers, optima, sizes, spread, steps_to_reach, sweep_settings, train_config,
+    trust_region_search,
 )
 
 GRID = np.arange(-9.0, -2.0)  # log2 LRs, 1-octave spacing
@@ -193,3 +194,36 @@ def test_mean_loss_averages_initialisations_and_propagates_divergence(monkeypatc
     assert mean_loss(cfg, lambda s: s, config, None, "x") == pytest.approx(6.0)
     per_seed[12] = math.nan
     assert math.isnan(mean_loss(cfg, lambda s: s, config, None, "x"))
+
+
+def _seeded_curves(optima_by_size: dict[int, list[float]]) -> pl.DataFrame:
+    """A depth sweep whose seed i has the exact parabola (x - optima[i])^2 + 5 at every size."""
+    return pl.DataFrame([{"param": "P", "depth": d, "log2_lr": x, "seed_losses": [(x - c) ** 2 + 5.0 for c in cs]}
+                         for d, cs in optima_by_size.items() for x in np.arange(-6.0, -0.5, 0.5)])
+
+
+def test_bootstrap_resamples_the_seeds_of_every_curve_jointly():
+    # seed 0 peaks at -4 and seed 1 at -3 at both depths: the optimum of the resampled mean is -4, -3.5 or
+    # -3, but the two depths always agree (the same seeds are drawn for both), so the drift is exactly 0
+    boot = bootstrap_optima(_seeded_curves({2: [-4.0, -3.0], 8: [-4.0, -3.0]}), ["param", "depth"], 400, seed=0)
+    assert set(np.round(boot["opt_log2_lr"].to_numpy(), 6)) == {-4.0, -3.5, -3.0}
+    optima_ci, drift_ci = bootstrap_intervals(boot, "param", "depth")
+    assert optima_ci["opt_lo"].to_list() == pytest.approx([-4.0, -4.0])
+    assert optima_ci["opt_hi"].to_list() == pytest.approx([-3.0, -3.0])
+    assert drift_ci["drift_lo"][0] == pytest.approx(0.0) and drift_ci["drift_hi"][0] == pytest.approx(0.0)
+
+
+def test_bootstrap_drift_of_seed_independent_curves_is_their_distance():
+    boot = bootstrap_optima(_seeded_curves({2: [-4.2, -4.2, -4.2], 8: [-3.5, -3.5, -3.5]}), ["param", "depth"], 50, 1)
+    _, drift_ci = bootstrap_intervals(boot, "param", "depth")
+    assert drift_ci["drift_lo"][0] == pytest.approx(0.7) and drift_ci["drift_hi"][0] == pytest.approx(0.7)
+
+
+def test_depth_sweep_settings_and_data_cover_the_longest_run():
+    cfg = Config()
+    assert sweep_settings(cfg, "width", "sp") == (cfg.log2_lrs, cfg.refine_offsets, cfg.steps, cfg.seeds)
+    assert sweep_settings(cfg, "depth", "completep") == (cfg.depth_log2_lrs, cfg.depth_refine_offsets,
+                                                         cfg.depth_steps, cfg.seeds)
+    assert sweep_settings(cfg, "depth", "mup")[3] == cfg.contrast_seeds
+    assert longest_run(cfg.override(depth_steps=100, steps=120, duration_factors=(0.5, 2.0))) == 240
+    assert longest_run(cfg.override(depth_steps=500, steps=120, duration_factors=(0.5, 2.0))) == 500

@@ -12,6 +12,7 @@ In a notebook::
 
 from atelier.train.config import TrainConfig
 from atelier.train.fit import FitResult, evaluate, fit
+from atelier.train.lean import train_lean
 from atelier.train.launch import LaunchResult, TrainingJob, build_job, launch
 from atelier.train.logger import ParquetLogger
 from atelier.train.module import LanguageModel, param_groups
@@ -24,5 +25,5 @@ __all__ = [
     "SCHEDULES", "FitResult", "LanguageModel", "LaunchResult", "NextTokenLoss", "Objective", "ParquetLogger",
     "Schedule", "ThroughputMFU", "TrainConfig", "TrainingJob", "adamw_timescale", "build_job",
     "counted_flops_per_token", "evaluate", "fit", "flops_per_token", "launch", "lr_factor", "measure_peak_flops",
-    "param_groups", "sde_rescale", "weight_decay_for_timescale",
+    "param_groups", "sde_rescale", "train_lean", "weight_decay_for_timescale",
 ]

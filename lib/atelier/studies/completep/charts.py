@@ -26,8 +26,9 @@ def coord_chart(coords: pl.DataFrame, axis: str) -> alt.FacetChart:
 
 def sweep_chart(sweep: pl.DataFrame, optimal: pl.DataFrame, axis: str) -> alt.HConcatChart:
     """Final validation loss vs base LR, one panel per parameterisation, the fitted optima as diamonds."""
-    best = sweep["loss"].drop_nans().min()
-    domain = [best - 0.05, best + 1.2]
+    finite = sweep["loss"].drop_nans()
+    best = finite.min()
+    domain = [best - 0.02, min(best + 1.2, finite.max() + 0.02)]
     panels = []
     for param in sweep["param"].unique(maintain_order=True):
         curves = sweep.filter(pl.col("param") == param)
@@ -44,14 +45,21 @@ def sweep_chart(sweep: pl.DataFrame, optimal: pl.DataFrame, axis: str) -> alt.HC
         title=f"Loss vs learning rate across {axis}; diamonds: parabola optimum in log2 LR")
 
 
-def drift_chart(optimal: pl.DataFrame, axis: str) -> alt.Chart:
-    """Fitted optimal base LR vs model size, one line per parameterisation."""
-    return alt.Chart(optimal).mark_line(point=True).encode(
-        x=alt.X(f"{axis}:Q", title=SIZE_TITLE[axis], scale=alt.Scale(type="log", base=2),
-                axis=alt.Axis(values=sorted(optimal[axis].unique().to_list()))),
-        y=alt.Y("opt_log2_lr:Q", title="optimal base learning rate (log2)", scale=alt.Scale(zero=False)),
-        color=alt.Color("param:N", title="parameterisation"),
-    ).properties(title=f"Optimal learning rate vs {axis}", width=300, height=220)
+def drift_chart(optimal: pl.DataFrame, axis: str) -> alt.Chart | alt.LayerChart:
+    """Fitted optimal base LR vs model size, one line per parameterisation; with columns opt_lo / opt_hi,
+    their bootstrap interval over initialisations as error bars."""
+    x = alt.X(f"{axis}:Q", title=SIZE_TITLE[axis], scale=alt.Scale(type="log", base=2),
+              axis=alt.Axis(values=sorted(optimal[axis].unique().to_list())))
+    color = alt.Color("param:N", title="parameterisation")
+    lines = alt.Chart(optimal).mark_line(point=True).encode(
+        x=x, y=alt.Y("opt_log2_lr:Q", title="optimal base learning rate (log2)", scale=alt.Scale(zero=False)),
+        color=color)
+    title = f"Optimal learning rate vs {axis}"
+    if "opt_lo" not in optimal.columns:
+        return lines.properties(title=title, width=300, height=220)
+    bars = alt.Chart(optimal).mark_errorbar(ticks=True).encode(x=x, y="opt_lo:Q", y2="opt_hi:Q", color=color)
+    return (lines + bars).properties(title=f"{title} (bars: 90% bootstrap over initialisations)",
+                                     width=300, height=220)
 
 
 def batch_chart(finals: pl.DataFrame, curves: pl.DataFrame) -> alt.HConcatChart:

@@ -1,6 +1,7 @@
 """Config of the CompleteP study: data, base model, sweeps and search sizes.
 
-The defaults are the cpu preset (about ten minutes on two CPU cores with one torch thread);
+The defaults are the cpu preset (about 15 CPU-minutes with one torch thread, half of it in the
+depth sweep's 360-step runs);
 ``smoke`` only wires every experiment; ``gpu`` is the paper-like sweep for one H100.
 """
 
@@ -48,9 +49,17 @@ class Config(StudyConfig):
     # 2. learning-rate sweeps (base LR = 2 ** log2_lr)
     sweep_widths: tuple[int, ...] = (16, 32, 64, 128)  # at base_depth
     sweep_depths: tuple[int, ...] = (2, 4, 8, 16)  # at base_width
-    log2_lrs: tuple[float, ...] = (-9.0, -7.5, -6.0, -4.5, -3.0)  # coarse grid
-    max_extensions: int = 2  # coarse steps added past an end of the grid that holds a curve's minimum
-    refine_offsets: tuple[float, ...] = (-0.75, 0.75)  # extra LRs around each curve's coarse minimum
+    log2_lrs: tuple[float, ...] = (-9.0, -7.5, -6.0, -4.5, -3.0)  # coarse grid of the width sweep
+    max_extensions: int = 2  # grid steps added past an end of the grid that holds a curve's minimum
+    refine_offsets: tuple[float, ...] = (-0.75, 0.75)  # extra LRs around each width curve's coarse minimum
+    # the depth sweep trains 3x longer: at 120 steps the runs are still in their early transient (the
+    # loss of one initialisation lags another's by ~0.1 nat, depth-2 models blow up at high LR for
+    # some initialisations), which moves the optima by more than the drift to measure
+    depth_steps: int = 360
+    depth_log2_lrs: tuple[float, ...] = (-5.0, -4.5, -4.0, -3.5, -3.0)  # fine grid, extended at its ends
+    depth_refine_offsets: tuple[float, ...] = ()
+    contrast_seeds: int = 1  # initialisations of muP's depth curves (the contrast, not a claim)
+    bootstrap: int = 200  # resamples of the initialisations for the optima's uncertainty
     # 3. batch size (SDE rule) and duration (fixed AdamW timescale) transfer, on the base model
     batch_factors: tuple[float, ...] = (0.5, 1.0, 2.0)
     batch_log2_lr_offsets: tuple[float, ...] = (-1.0, 0.0, 1.0)  # around the SDE-predicted LR
@@ -67,7 +76,8 @@ class Config(StudyConfig):
     PRESETS: ClassVar[dict] = {
         "smoke": {"steps": 12, "val_tokens": 1024, "seeds": 1, "coord_widths": (16, 32, 64, 128), "coord_depths": (1, 2, 3, 4),
                   "coord_steps": 3, "sweep_widths": (16, 32), "sweep_depths": (2, 4),
-                  "log2_lrs": (-7.0, -5.0, -3.0), "max_extensions": 0, "refine_offsets": (),
+                  "log2_lrs": (-7.0, -5.0, -3.0), "max_extensions": 0, "refine_offsets": (), "depth_steps": 12,
+                  "depth_log2_lrs": (-7.0, -5.0, -3.0), "bootstrap": 20,
                   "batch_factors": (0.5, 1.0, 2.0),
                   "batch_log2_lr_offsets": (0.0,), "duration_factors": (0.5, 1.0, 2.0), "timescales": (1.0,),
                   "search_rounds": 1, "search_candidates": 2, "target_width": 32, "target_depth": 2,
@@ -77,6 +87,8 @@ class Config(StudyConfig):
                 "coord_widths": (128, 256, 512, 1024, 2048), "coord_depths": (2, 4, 8, 16, 32),
                 "sweep_widths": (128, 256, 512, 1024), "sweep_depths": (2, 4, 8, 16),
                 "log2_lrs": (-12.0, -11.0, -10.0, -9.0, -8.0, -7.0, -6.0, -5.0, -4.0), "refine_offsets": (-0.5, 0.5),
+                "depth_steps": 2000, "depth_log2_lrs": (-12.0, -11.0, -10.0, -9.0, -8.0, -7.0, -6.0, -5.0, -4.0),
+                "depth_refine_offsets": (-0.5, 0.5), "contrast_seeds": 2,
                 "batch_factors": (0.25, 0.5, 1.0, 2.0, 4.0), "batch_log2_lr_offsets": (-1.0, -0.5, 0.0, 0.5, 1.0),
                 "duration_factors": (0.25, 0.5, 1.0, 2.0, 4.0), "timescales": (8.0, 2.0, 1.0, 0.5, 0.125),
                 "search_rounds": 16, "search_candidates": 8, "target_width": 1024, "target_depth": 2,

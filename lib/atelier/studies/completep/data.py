@@ -12,13 +12,18 @@ from atelier.data.datamodule import TextDataModule
 from atelier.studies.completep.config import Config
 
 
-def build_data(cfg: Config, seed: int, max_steps_factor: float = 1.0) -> TextDataModule:
-    """Packed blocks of cfg.domain, enough for the longest run (steps x max_steps_factor)."""
+def longest_run(cfg: Config) -> int:
+    """Steps of the study's longest run at the base batch: the longest duration or the depth sweep."""
+    return max(round(cfg.steps * max(cfg.duration_factors)), cfg.depth_steps)
+
+
+def build_data(cfg: Config, seed: int) -> TextDataModule:
+    """Packed blocks of cfg.domain, enough for the longest run without repeating a block."""
     tokenizer = get_tokenizer({cfg.domain: 1.0}, vocab_size=cfg.vocab_size)
     tokens_per_step = cfg.batch_size * cfg.seq_len
     datamodule = TextDataModule(
         tokenizer, Mixture({cfg.domain: 1.0}, seed=seed), block_size=cfg.seq_len, batch_size=cfg.batch_size,
-        train_tokens=int(cfg.steps * max_steps_factor * tokens_per_step), val_tokens=cfg.val_tokens, seed=seed,
+        train_tokens=longest_run(cfg) * tokens_per_step, val_tokens=cfg.val_tokens, seed=seed,
     )
     datamodule.setup()
     return datamodule

@@ -4,6 +4,11 @@ Near its minimum a loss-vs-log-LR curve is close to a parabola, so the vertex of
 through the grid minimum and its neighbours locates the optimum between grid points. Points
 whose training diverged (non-finite loss) are dropped. When the grid minimum sits at an end of
 the grid the optimum is not bracketed: the vertex is then clipped to the grid and flagged.
+
+The uncertainty of an optimum comes from the initialisations: ``bootstrap_optima`` resamples them
+(with replacement, the same draw for every curve, as every curve used the same seeds), refits every
+curve's parabola to the resampled mean losses, and ``bootstrap_intervals`` turns the draws into
+percentile intervals of each optimum and of each parameterisation's drift.
 """
 
 from __future__ import annotations
@@ -60,3 +65,34 @@ def drift(optimal: pl.DataFrame, by: str) -> pl.DataFrame:
     return (optimal.group_by(by, maintain_order=True)
             .agg((pl.col("opt_log2_lr").max() - pl.col("opt_log2_lr").min()).alias("drift_log2"),
                  pl.col("bracketed").all().alias("all_bracketed")))
+
+
+def bootstrap_optima(sweep: pl.DataFrame, by: list[str], draws: int, seed: int, window: int = 5) -> pl.DataFrame:
+    """Optima of every curve of ``sweep`` (columns ``by``, log2_lr, seed_losses) refitted to the mean over
+    resampled initialisations: columns draw, ``by``, opt_log2_lr. Curves with k seeds share one draw of
+    k indices (common random numbers across curves are kept)."""
+    rng = np.random.default_rng(seed)
+    curves = [(dict(zip(by, keys)), curve["log2_lr"].to_numpy(), np.array(curve["seed_losses"].to_list(), dtype=float))
+              for keys, curve in sweep.sort(by + ["log2_lr"]).group_by(by, maintain_order=True)]
+    rows = []
+    for d in range(draws):
+        picks: dict[int, np.ndarray] = {}
+        for keys, x, losses in curves:  # losses: [n_lrs, k seeds]
+            k = losses.shape[1]
+            idx = picks.setdefault(k, rng.integers(0, k, k))
+            rows.append({"draw": d, **keys, "opt_log2_lr": fit_optimum(x, losses[:, idx].mean(axis=1), window).log2_lr})
+    return pl.DataFrame(rows)
+
+
+def bootstrap_intervals(boot: pl.DataFrame, group: str, size: str, level: float = 0.9
+                        ) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(per group and size: opt_lo, opt_hi; per group: drift_lo, drift_hi), central ``level`` percentile
+    intervals of the bootstrap draws (the drift is max - min over sizes within each draw)."""
+    lo, hi = (1 - level) / 2, (1 + level) / 2
+    optima_ci = boot.group_by(group, size, maintain_order=True).agg(
+        pl.col("opt_log2_lr").quantile(lo).alias("opt_lo"), pl.col("opt_log2_lr").quantile(hi).alias("opt_hi"))
+    drifts = boot.group_by(group, "draw").agg(
+        (pl.col("opt_log2_lr").max() - pl.col("opt_log2_lr").min()).alias("drift"))
+    drift_ci = drifts.group_by(group, maintain_order=True).agg(
+        pl.col("drift").quantile(lo).alias("drift_lo"), pl.col("drift").quantile(hi).alias("drift_hi")).sort(group)
+    return optima_ci.sort(group, size), drift_ci

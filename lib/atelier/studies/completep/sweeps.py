@@ -3,11 +3,15 @@
 At the base depth muP and CompleteP are the same parameterisation (m_d = 1), so the width sweep
 compares SP with CompleteP (= muP there); at the base width SP and muP coincide up to the
 attention scale (m_w = 1), so the depth sweep compares muP (no depth scaling) with CompleteP.
-Every run reads the same batches; each loss is a mean over cfg.seeds initialisations.
+Every run reads the same batches, and every curve uses the same initialisation seeds (common random
+numbers); each loss is a mean over cfg.seeds initialisations (cfg.contrast_seeds for muP's depth
+curves, a contrast rather than a claim), and the per-seed losses are kept for the bootstrap.
 
-Each curve is measured on the coarse grid ``cfg.log2_lrs``, extended by grid steps past its end while
-its minimum sits there (at most ``cfg.max_extensions`` times), then refined with ``cfg.refine_offsets``
-around its minimum, so the parabola fit sees finely spaced points where it matters.
+Each width curve is measured on the coarse grid ``cfg.log2_lrs``, extended by grid steps past its end
+while its minimum sits there (at most ``cfg.max_extensions`` times), then refined with
+``cfg.refine_offsets`` around its minimum, so the parabola fit sees finely spaced points where it
+matters. The depth sweep trains ``cfg.depth_steps`` steps on the fine grid ``cfg.depth_log2_lrs``
+(extended the same way, refined with ``cfg.depth_refine_offsets``).
 """
 
 from __future__ import annotations
@@ -16,12 +20,13 @@ import itertools
 import math
 from collections.abc import Callable, Sequence
 
+import numpy as np
 import polars as pl
 
 from atelier.data.datamodule import TextDataModule
 from atelier.studies.completep.config import Config
 from atelier.studies.completep.models import build_model
-from atelier.studies.completep.training import mean_loss, train_config
+from atelier.studies.completep.training import seed_losses, train_config
 
 AXES = {"width": ("sp", "completep"), "depth": ("mup", "completep")}
 LABELS = {"sp": "SP", "mup": "muP", "completep": "CompleteP"}
@@ -63,18 +68,31 @@ def _best(curve: dict[float, float]) -> float | None:
     return min(finite, key=curve.get) if finite else None
 
 
+def sweep_settings(cfg: Config, axis: str, kind: str) -> tuple[Sequence[float], Sequence[float], int, int]:
+    """(grid, refine offsets, steps, seeds) of the curves of ``kind`` along ``axis``."""
+    if axis == "width":
+        return cfg.log2_lrs, cfg.refine_offsets, cfg.steps, cfg.seeds
+    seeds = cfg.contrast_seeds if kind == "mup" else cfg.seeds
+    return cfg.depth_log2_lrs, cfg.depth_refine_offsets, cfg.depth_steps, seeds
+
+
 def lr_sweep(cfg: Config, datamodule: TextDataModule, axis: str, seed: int) -> pl.DataFrame:
-    """Final validation loss (mean over cfg.seeds initialisations) for every (kind, size, log2 LR) of
-    ``axis``: columns axis, param, kind, width, depth, log2_lr, loss (nan = diverged)."""
+    """Final validation loss for every (kind, size, log2 LR) of ``axis``: columns axis, param, kind, width,
+    depth, log2_lr, loss (mean over the initialisations; nan = diverged) and seed_losses (one per
+    initialisation, the same seeds in every curve)."""
     vocab = datamodule.tokenizer.vocab_size
     rows = []
     for kind, (width, depth) in itertools.product(AXES[axis], sizes(cfg, axis)):
-        def loss(log2_lr, kind=kind, width=width, depth=depth):
-            return mean_loss(cfg, lambda s: build_model(cfg, vocab, kind, width, depth, s),
-                             train_config(cfg, log2_lr, seed), datamodule,
-                             name=f"sweep-{kind}-w{width}-d{depth}-lr{log2_lr:+.2f}")
+        grid, refine, steps, seeds = sweep_settings(cfg, axis, kind)
+        per_seed: dict[float, list[float]] = {}
 
-        curve = measure_curve(loss, cfg.log2_lrs, cfg.max_extensions, cfg.refine_offsets)
+        def loss(log2_lr, kind=kind, width=width, depth=depth, steps=steps, seeds=seeds, per_seed=per_seed):
+            per_seed[log2_lr] = seed_losses(lambda s: build_model(cfg, vocab, kind, width, depth, s),
+                                            train_config(cfg, log2_lr, seed, steps=steps), datamodule,
+                                            f"sweep-{kind}-w{width}-d{depth}-lr{log2_lr:+.2f}", seeds)
+            return float(np.mean(per_seed[log2_lr]))
+
+        curve = measure_curve(loss, grid, cfg.max_extensions, refine)
         rows += [{"axis": axis, "param": LABELS[kind], "kind": kind, "width": width, "depth": depth,
-                  "log2_lr": x, "loss": y} for x, y in curve.items()]
+                  "log2_lr": x, "loss": y, "seed_losses": per_seed[x]} for x, y in curve.items()]
     return pl.DataFrame(rows)

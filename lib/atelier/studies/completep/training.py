@@ -1,5 +1,5 @@
-"""One training run of the study: a TrainConfig from the study's knobs, atelier.train.fit, the
-final validation loss.
+"""One training run of the study: a TrainConfig from the study's knobs, the lean loop (atelier.train.train_lean,
+the same optimisation as atelier.train.fit without its per-run Trainer set-up), the final validation loss.
 
 Batch size moves by the Adam SDE rule (``sde_rescale``: lr * sqrt(k), 1 - beta * k,
 eps / sqrt(k), weight decay * sqrt(k), steps / k), so a run at k times the base batch sees the
@@ -9,9 +9,9 @@ best (highest stable) learning rates invite, which would otherwise make the fina
 run a matter of chance.
 
 Near the optimal LR the final loss of a short run still varies by a few hundredths of a nat from
-one initialisation to the next, as much as it varies between neighbouring LRs; ``mean_loss``
-averages ``cfg.seeds`` initialisations so that a loss-vs-LR curve is smooth enough to locate
-its minimum.
+one initialisation to the next, as much as it varies between neighbouring LRs; ``seed_losses``
+trains ``cfg.seeds`` initialisations (the same ones at every LR and size: common random numbers, so
+a seed's offset shifts a whole curve and not its minimum) and ``mean_loss`` averages them.
 """
 
 from __future__ import annotations
@@ -26,13 +26,13 @@ import torch
 
 from atelier.data.datamodule import TextDataModule
 from atelier.studies.completep.config import Config
-from atelier.train import NextTokenLoss, TrainConfig, fit, sde_rescale
+from atelier.train import NextTokenLoss, TrainConfig, sde_rescale, train_lean
 
 
 @dataclasses.dataclass(frozen=True)
 class RunResult:
     loss: float  # final validation loss (nats per token); nan when training diverged
-    metrics: pl.DataFrame  # step, loss, val_loss, lr, ... as logged by fit
+    metrics: pl.DataFrame  # step, loss, val_loss, lr, grad_norm as fit logs them
 
 
 def train_config(cfg: Config, log2_lr: float, seed: int, batch_factor: float = 1.0, steps: int | None = None,
@@ -47,16 +47,24 @@ def train_config(cfg: Config, log2_lr: float, seed: int, batch_factor: float = 1
 
 
 def train_run(model: torch.nn.Module, config: TrainConfig, datamodule: TextDataModule, name: str) -> RunResult:
-    """Train ``model`` with ``config`` on ``datamodule``; metrics go to metrics/<name>.parquet."""
-    result = fit(config, model, NextTokenLoss(), datamodule=datamodule, name=name)
-    val = result.metrics["val_loss"].drop_nulls()
+    """Train ``model`` with ``config`` on ``datamodule`` (``name`` labels the run in errors)."""
+    try:
+        metrics = train_lean(config, model, NextTokenLoss(), datamodule)
+    except RuntimeError as error:
+        raise RuntimeError(f"run {name}: {error}") from error
+    val = metrics["val_loss"].drop_nulls()
     loss = float(val[-1]) if len(val) else math.nan
-    return RunResult(loss=loss if math.isfinite(loss) else math.nan, metrics=result.metrics)
+    return RunResult(loss=loss if math.isfinite(loss) else math.nan, metrics=metrics)
+
+
+def seed_losses(build: Callable[[int], torch.nn.Module], config: TrainConfig, datamodule: TextDataModule,
+                name: str, seeds: int) -> list[float]:
+    """Final validation loss of ``seeds`` initialisations config.seed, config.seed + 1, ... (``build(seed)``
+    makes the model); nan for a run that diverged."""
+    return [train_run(build(config.seed + i), config, datamodule, f"{name}-s{i}").loss for i in range(seeds)]
 
 
 def mean_loss(cfg: Config, build: Callable[[int], torch.nn.Module], config: TrainConfig,
               datamodule: TextDataModule, name: str) -> float:
-    """Final validation loss averaged over cfg.seeds initialisations (``build(seed)`` makes the model);
-    nan when any of them diverged."""
-    losses = [train_run(build(config.seed + i), config, datamodule, f"{name}-s{i}").loss for i in range(cfg.seeds)]
-    return float(np.mean(losses))
+    """Final validation loss averaged over cfg.seeds initialisations; nan when any of them diverged."""
+    return float(np.mean(seed_losses(build, config, datamodule, name, cfg.seeds)))
