@@ -63,6 +63,20 @@ def test_encode_right_aligns_prompts_and_pads_answers_with_eos():
     assert batch["loss_mask"].sum(1).tolist() == [5, 5] and batch["loss_mask"][:, plen:].all()
 
 
+def test_prefix_sum_is_the_running_sum_of_the_digits_mod_10():
+    frame = data.examples({"prefix_sum": 4}, ["prefix_sum"], 20, seed=1)
+    for example in frame.iter_rows(named=True):
+        digits = [int(d) for d in example["prompt"][4:-1]]
+        running = np.cumsum(digits) % 10
+        assert example["target"] == "".join(map(str, running))
+        assert data.check_task(example["target"], example)
+        assert not data.check_task("".join(map(str, (running + 1) % 10)), example)
+        assert not data.check_task(example["target"][:-1], example)
+    assert data.check_task("3263", {"task": "prefix_sum", "prompt": "cum:3947="})
+    with pytest.raises(ValueError, match="difficulty"):
+        data.generate_task("prefix_sum", 1, 0, 0)
+
+
 def test_judge_accepts_the_answer_and_rejects_changes():
     frame = reversal(3)
     tokens = data.encode(frame, P, L)["tokens"]
@@ -165,6 +179,22 @@ def test_log_prob_is_the_bernoulli_log_likelihood_of_masked_decisions():
     assert torch.allclose(policy.log_prob(logits, action, mask), expected, atol=1e-6)
 
 
+def test_bernoulli_kl_matches_torch_distributions_and_vanishes_at_the_reference():
+    logits, reference = torch.randn(50) * 3, torch.randn(50) * 3
+    expected = torch.distributions.kl_divergence(torch.distributions.Bernoulli(logits=logits),
+                                                 torch.distributions.Bernoulli(logits=reference))
+    assert torch.allclose(grpo.bernoulli_kl(logits, reference), expected, atol=1e-5)
+    assert torch.allclose(grpo.bernoulli_kl(logits, logits), torch.zeros(50), atol=1e-6)
+
+
+def test_tied_lambda_makes_the_threshold_the_myopic_rule():
+    # unmask now iff the expected loss (1 - c) is below the reward of one saved call, lambda / L
+    L, tau = 8, torch.tensor([0.5, 0.9, 0.99])
+    lam = grpo.tied_lambda(tau, L)
+    for c in (0.3, 0.6, 0.95, 0.995):
+        assert ((1 - c < lam / L) == (c > tau)).all()
+
+
 def test_group_advantages_are_standardised_within_each_group():
     reward = torch.tensor([1.0, 2.0, 3.0, 0.0, 0.0, 4.0, 5.0, 5.0, 5.0])
     adv = grpo.group_advantages(reward, 3)
@@ -203,7 +233,7 @@ def test_clipped_loss_at_the_acting_policy_is_the_policy_gradient():
 
 def test_grpo_learns_to_unmask_faster_when_every_answer_is_correct():
     torch.manual_seed(0)
-    policy = UnmaskingPolicy(width=16, n_heads=2, slope=200.0)  # oracle confidence ~0.98 < tau: cautious at first
+    policy = UnmaskingPolicy(width=16, n_heads=2, slope=1.0)  # oracle confidence ~0.98 < tau: cautious at first
     curve = grpo.train_policy(policy, ReversalOracle(), DIFF, ["reversal"], prompt_len=P, buffer=L, taus=(0.999,),
                               iterations=25,
                               prompts=4, group=8, epochs=2, clip=0.2, lr=2e-2, reward_lambda=1.0, seed=0)
@@ -227,6 +257,24 @@ def test_envelope_keeps_the_upper_left_points_and_interpolates():
     front = fronts.envelope([1, 2, 2, 3, 4, 5], [0.2, 0.1, 0.5, 0.4, 0.8, 0.7])
     assert front[0].tolist() == [1, 2, 4] and front[1].tolist() == [0.2, 0.5, 0.8]
     assert fronts.front_at(front, [0.5, 1.5, 3.0, 9.0]) == pytest.approx([np.nan, 0.35, 0.65, 0.8], nan_ok=True)
+    # (2, 0.3) lies under the chord from (1, 0.2) to (3, 0.8): mixing those two settings beats it
+    assert fronts.envelope([1, 2, 3], [0.2, 0.3, 0.8])[0].tolist() == [1, 3]
+
+
+def test_envelope_is_the_least_concave_majorant_of_random_points():
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        n, a = rng.uniform(1, 8, 9), rng.uniform(0, 1, 9)
+        xs, ys = fronts.envelope(n, a)
+        vertices = set(zip(n.tolist(), a.tolist()))
+        assert all((x, y) in vertices for x, y in zip(xs.tolist(), ys.tolist()))
+        assert xs[0] == n.min() and ys[-1] == a.max() and (np.diff(ys) > 0).all()
+        slopes = np.diff(ys) / np.diff(xs)
+        assert (np.diff(slopes) <= 1e-12).all()  # concave
+        # brute force: every convex combination of two points, inside the front's range, lies on or under it
+        i, j, w = rng.integers(0, 9, 200), rng.integers(0, 9, 200), rng.uniform(0, 1, 200)
+        x, y = np.maximum(w * n[i] + (1 - w) * n[j], xs[0]), w * a[i] + (1 - w) * a[j]  # rounding below n.min()
+        assert (y <= fronts.front_at((xs, ys), x) + 1e-12).all()
 
 
 def test_gap_is_the_mean_difference_of_fronts_over_their_shared_range():
@@ -240,7 +288,30 @@ def test_gap_is_the_mean_difference_of_fronts_over_their_shared_range():
     assert fronts.gap(pts, "a", "a") == 0.0
 
 
+def test_headroom_is_the_best_heuristic_gap_to_random():
+    from atelier.studies.unmasking_policy.claims import headroom
+    rows = [("random", 1.0, 0.50), ("random", 3.0, 0.60), ("topk", 1.0, 0.55), ("topk", 3.0, 0.65),
+            ("threshold", 1.0, 0.58), ("threshold", 3.0, 0.68), ("policy", 1.0, 0.90), ("policy", 3.0, 0.95)]
+    pts = pl.DataFrame(rows, schema=["method", "nfe", "accuracy"], orient="row").with_columns(task=pl.lit("all"))
+    # fronts are parallel lines over the same range: threshold leads random by 0.08 everywhere; the policy is
+    # not a heuristic and does not count
+    assert headroom(pts) == pytest.approx(0.08)
+
+
+def test_gap_se_is_the_spread_of_the_gap_over_bootstrap_replicates():
+    shifts = [0.0, 0.01, -0.02, 0.05, 0.03]  # replicate r: front a = front b + shifts[r] everywhere
+    rows = []
+    for r, d in enumerate(shifts):
+        rows += [("b", r, 1.0, 0.5), ("b", r, 3.0, 0.7), ("a", r, 1.0, 0.5 + d), ("a", r, 3.0, 0.7 + d)]
+    pts = pl.DataFrame(rows, schema=["method", "replicate", "nfe", "accuracy"], orient="row")
+    assert fronts.gap(pts, "a", "b") == pytest.approx(0.0)  # replicate 0 only
+    assert fronts.gap_se(pts, "a", "b") == pytest.approx(np.std(shifts[1:], ddof=1))
+    assert np.isnan(fronts.gap_se(pts.filter(pl.col("replicate") == 0), "a", "b"))
+
+
 def test_config_presets_and_bad_tasks():
+    from atelier.studies.unmasking_policy import config
+    assert config.ALL_TASKS == data.ALL_TASKS
     assert Config.preset("smoke").buffer == Config().buffer
     with pytest.raises(ValueError, match="not a task"):
         Config(train_tasks=("addition", "division"))

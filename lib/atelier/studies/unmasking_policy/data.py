@@ -6,26 +6,72 @@ left padding, so answers of every task start at the same column) and a generatio
 The buffer is what a masked-diffusion model fills; the prompt is never masked (it anchors the
 rotary positions of a bidirectional model). `judge` decodes a filled buffer and grades it with
 the task's exact checker.
+
+Besides the tasks of atelier.data.tasks, the study defines one held-out task in the same
+vocabulary, prefix_sum: the running sums of digits, modulo 10,
+
+    prefix_sum  "cum:3947=" -> "3263"   (3, 3+9, 3+9+4, 3+9+4+7, each mod 10)
+
+Answer digit j depends on every digit before it in the answer: filled left to right, each is
+the previous one plus one prompt digit; filled at once, each must sum j + 1 prompt digits. So
+the unmasking order matters, and the dependencies run left to right, the opposite of
+addition's carries.
 """
 
 from __future__ import annotations
 
+import random
+import re
+
 import polars as pl
 import torch
 
-from atelier.data.tasks import TaskVocab, check, generate
+from atelier.data.tasks import TASKS, TaskVocab, check, generate
 
 VOCAB = TaskVocab()
 
 
+def _prefix_sum(rng: random.Random, length: int) -> tuple[str, str]:
+    digits = [rng.randrange(10) for _ in range(length)]
+    return f"cum:{''.join(map(str, digits))}=", _solve_prefix_sum(f"cum:{''.join(map(str, digits))}=")
+
+
+def _solve_prefix_sum(prompt: str) -> str:
+    digits = [int(d) for d in re.fullmatch(r"cum:(\d*)=", prompt).group(1)]
+    return "".join(str(sum(digits[:j + 1]) % 10) for j in range(len(digits)))
+
+
+STUDY_TASKS = {"prefix_sum": (_prefix_sum, _solve_prefix_sum)}  # name -> (generator(rng, difficulty), solver)
+ALL_TASKS = (*TASKS, *STUDY_TASKS)
+
+
+def generate_task(task: str, n: int, seed: int, difficulty: int) -> pl.DataFrame:
+    """n examples of any task of ALL_TASKS (atelier.data.tasks.generate's columns and seeding)."""
+    if task not in STUDY_TASKS:
+        return generate(task, n, seed=seed, difficulty=difficulty)
+    if difficulty < 1:
+        raise ValueError(f"difficulty must be >= 1, got {difficulty}")
+    rng = random.Random(f"{task}:{seed}")
+    pairs = [STUDY_TASKS[task][0](rng, difficulty) for _ in range(n)]
+    return pl.DataFrame({"task": [task] * n, "prompt": [p for p, _ in pairs], "target": [t for _, t in pairs],
+                         "difficulty": [difficulty] * n})
+
+
+def check_task(prediction: str, example: dict) -> bool:
+    """Whether prediction answers example exactly, the answer recomputed from the prompt."""
+    if example["task"] in STUDY_TASKS:
+        return prediction.strip() == STUDY_TASKS[example["task"]][1](example["prompt"])
+    return check(prediction, example)
+
+
 def examples(difficulties: dict, tasks, n: int, seed: int) -> pl.DataFrame:
     """n examples of each task (columns task, prompt, target, difficulty), tasks in order."""
-    return pl.concat([generate(task, n, seed=seed, difficulty=difficulties[task]) for task in tasks])
+    return pl.concat([generate_task(task, n, seed, difficulties[task]) for task in tasks])
 
 
 def prompt_len(difficulties: dict) -> int:
     """Columns of the prompt part: the longest prompt of any task plus bos."""
-    longest = pl.concat([generate(task, 1, difficulty=d) for task, d in difficulties.items()])
+    longest = pl.concat([generate_task(task, 1, 0, d) for task, d in difficulties.items()])
     return 1 + max(longest["prompt"].str.len_chars())
 
 
@@ -56,7 +102,7 @@ def judge(tokens: torch.Tensor, frame: pl.DataFrame, prompt_len: int) -> torch.T
     for row, example in zip(tokens[:, prompt_len:].tolist(), frame.iter_rows(named=True)):
         end = row.index(VOCAB.eos_id) if VOCAB.eos_id in row else len(row)
         clean = all(t == VOCAB.eos_id for t in row[end:]) and all(t >= len(VOCAB.specials) for t in row[:end])
-        out.append(clean and check(VOCAB.decode(row[:end]), example))
+        out.append(clean and check_task(VOCAB.decode(row[:end]), example))
     return torch.tensor(out, dtype=torch.bool)
 
 
@@ -78,6 +124,5 @@ class TrainingStream(torch.utils.data.IterableDataset):
         for step in range(self.steps):
             seed = self.seed * 1_000_003 + step
             buffer = self.buffer + int(torch.randint(self.buffer + 1, (1,), generator=torch.Generator().manual_seed(seed)))
-            frame = pl.concat([generate(task, n, seed=seed, difficulty=self.difficulties[task])
-                               for task, n in self.counts.items()])
+            frame = pl.concat([generate_task(task, n, seed, self.difficulties[task]) for task, n in self.counts.items()])
             yield encode(frame, self.prompt_len, buffer)

@@ -93,7 +93,8 @@ def train(setup: Setup, model: str = "A", buffer: int | None = None, seed: int |
                               prompt_len=setup.prompt_len, buffer=buffer or cfg.buffer, taus=cfg.taus,
                               iterations=cfg.grpo_iterations, prompts=cfg.grpo_prompts, group=cfg.grpo_group,
                               epochs=cfg.grpo_epochs, clip=cfg.grpo_clip, lr=cfg.grpo_lr,
-                              reward_lambda=cfg.reward_lambda, seed=seed, advantage=cfg.grpo_advantage)
+                              reward_lambda=None if cfg.tie_lambda else cfg.reward_lambda, seed=seed,
+                              advantage=cfg.grpo_advantage, kl=cfg.grpo_kl)
     return policy, curve
 
 
@@ -107,7 +108,9 @@ def front_points(setup: Setup, policy, *, model: str = "A", buffer: int | None =
 
 
 def gaps(points: pl.DataFrame, task: str = "all", policy: str = "policy") -> pl.DataFrame:
-    """Front gap of a policy to every other rule in points (accuracy points, mean over shared NFE)."""
+    """Front gap of a policy to every other rule in points (accuracy points, mean over shared NFE)
+    and its bootstrap standard error."""
     pts = points.filter(pl.col("task") == task)
     methods = [m for m in pts["method"].unique(maintain_order=True).to_list() if m != policy]
-    return pl.DataFrame({"versus": methods, "gap": [fronts.gap(pts, policy, m) for m in methods]})
+    return pl.DataFrame({"versus": methods, "gap": [fronts.gap(pts, policy, m) for m in methods],
+                         "se": [fronts.gap_se(pts, policy, m) for m in methods]})

@@ -15,14 +15,22 @@ loss is PPO's clipped surrogate on every Bernoulli decision a row took while it 
 (each masked position of each step is one decision, all with the episode's advantage): the
 episode's log-probability is the sum over its decisions, and the sum over the batch is divided
 by the batch's decision count (a constant), for a few epochs per batch of rollouts.
+
+The reward's trade-off lambda can be one number or tied to each group's threshold
+(tied_lambda: the reward under which the threshold rule at tau is the myopic optimum), and
+rewards are divided by their maximum 1 + lambda so that groups of every tau weigh alike. An
+optional penalty kl * KL(policy || the policy before training) anchors the policy to the
+threshold rule, as GRPO anchors a language model to its reference model.
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 
 import polars as pl
 import torch
+from torch import nn
 
 from atelier.studies.unmasking_policy import data
 from atelier.studies.unmasking_policy.config import ADVANTAGES
@@ -55,6 +63,17 @@ def group_advantages(reward: torch.Tensor, group: int, scale: str = "std", eps: 
     return (centred / (r.std(1, keepdim=True, unbiased=False) + eps) if scale == "std" else centred).view(-1)
 
 
+def tied_lambda(tau: torch.Tensor, buffer: int) -> torch.Tensor:
+    """[R] reward trade-offs lambda = buffer * (1 - tau) for operating thresholds tau [R].
+
+    Unmasking a position with confidence c one step early risks an error with chance 1 - c and
+    saves one call, worth lambda / buffer of reward: the myopic rule is to unmask when
+    1 - c < lambda / buffer, the threshold rule at tau. With this lambda the threshold rule is
+    (to first order) optimal among thresholds at its own tau, so GRPO cannot gain by sliding
+    along the threshold front, only by beating it (joint, non-myopic, task-aware decisions)."""
+    return buffer * (1 - tau)
+
+
 @torch.no_grad()
 def rollout(env: UnmaskingVecEnv, policy: UnmaskingPolicy, prompts: torch.Tensor, tau: torch.Tensor, judge,
             generator=None) -> Rollouts:
@@ -72,24 +91,43 @@ def rollout(env: UnmaskingVecEnv, policy: UnmaskingPolicy, prompts: torch.Tensor
     return Rollouts(confidence, mask, progress, tau, action, logp, reward, env.nfe.clone())
 
 
-def clipped_loss(policy: UnmaskingPolicy, batch: Rollouts, advantage: torch.Tensor, clip: float) -> torch.Tensor:
-    """PPO-clip surrogate, negated, averaged over the masked decisions of every step."""
+def bernoulli_kl(logits: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
+    """KL(Bernoulli(sigmoid(logits)) || Bernoulli(sigmoid(reference))), elementwise."""
+    p = torch.sigmoid(logits)
+    log_p, log_q = nn.functional.logsigmoid(logits), nn.functional.logsigmoid(reference)
+    log_1p, log_1q = nn.functional.logsigmoid(-logits), nn.functional.logsigmoid(-reference)
+    return p * (log_p - log_q) + (1 - p) * (log_1p - log_1q)
+
+
+def clipped_loss(policy: UnmaskingPolicy, batch: Rollouts, advantage: torch.Tensor, clip: float,
+                 reference: UnmaskingPolicy | None = None, kl: float = 0.0) -> torch.Tensor:
+    """PPO-clip surrogate, negated, plus kl * KL(policy || reference), both averaged over the
+    masked decisions of every step."""
     S, R, L = batch.mask.shape
     tau = batch.tau[None].expand(S, R).flatten()  # [S * R]
-    logits = policy(batch.confidence.flatten(0, 1), batch.mask.flatten(0, 1), batch.progress.flatten(), tau)
+    inputs = (batch.confidence.flatten(0, 1), batch.mask.flatten(0, 1), batch.progress.flatten(), tau)
+    logits = policy(*inputs)  # [S * R, L]
     logp = policy.log_prob(logits, batch.action.flatten(0, 1), batch.mask.flatten(0, 1)).view(S, R, L)
     ratio = (logp - batch.logp).exp()
     adv = advantage[None, :, None]  # [1, R, 1]
-    surrogate = torch.minimum(ratio * adv, ratio.clamp(1 - clip, 1 + clip) * adv)
-    return -(surrogate * batch.mask).sum() / batch.mask.sum().clamp(min=1)
+    objective = torch.minimum(ratio * adv, ratio.clamp(1 - clip, 1 + clip) * adv)
+    if kl > 0:
+        with torch.no_grad():
+            anchor = reference(*inputs)
+        objective = objective - kl * bernoulli_kl(logits, anchor).view(S, R, L)
+    return -(objective * batch.mask).sum() / batch.mask.sum().clamp(min=1)
 
 
 def train_policy(policy: UnmaskingPolicy, model, difficulties: dict, tasks, *, prompt_len: int, buffer: int,
                  taus, iterations: int, prompts: int, group: int, epochs: int, clip: float, lr: float,
-                 reward_lambda: float, seed: int, advantage: str = "std") -> pl.DataFrame:
+                 reward_lambda: float | None, seed: int, advantage: str = "std", kl: float = 0.0) -> pl.DataFrame:
     """GRPO on the tasks at thresholds drawn from taus; returns the curve (iteration, reward,
-    accuracy, nfe, loss) per iteration."""
-    env = UnmaskingVecEnv(model.eval(), prompt_len, reward_lambda)
+    accuracy, nfe, loss) per iteration. reward_lambda None: each row's lambda is tied to its
+    threshold, lambda = buffer * (1 - tau) (see tied_lambda). kl > 0 penalises the KL divergence
+    from the policy as it was before training (the threshold rule), as GRPO does from its
+    reference model: the policy leaves the threshold rule only where that pays."""
+    env = UnmaskingVecEnv(model.eval(), prompt_len)
+    reference = copy.deepcopy(policy).eval().requires_grad_(False)
     optimizer = torch.optim.Adam(policy.parameters(), lr=lr)
     generator = torch.Generator().manual_seed(seed)
     per_task = max(1, prompts // len(tasks))
@@ -99,11 +137,12 @@ def train_policy(policy: UnmaskingPolicy, model, difficulties: dict, tasks, *, p
         frame = data.examples(difficulties, tasks, per_task, seed=10_000 * (seed + 1) + it)
         frame = frame[[i for i in range(len(frame)) for _ in range(group)]]  # [P * G]: each prompt G times in a row
         tau = taus[torch.randint(len(taus), (len(frame) // group,), generator=generator)].repeat_interleave(group)
+        env.reward_lambda = tied_lambda(tau, buffer) if reward_lambda is None else torch.full_like(tau, reward_lambda)
         batch = rollout(env, policy, data.masked_prompts(frame, prompt_len, buffer), tau,
                         lambda tokens: data.judge(tokens, frame, prompt_len), generator)
-        adv = group_advantages(batch.reward, group, advantage)
+        adv = group_advantages(batch.reward / (1 + env.reward_lambda), group, advantage)  # rewards in [0, 1]
         for _ in range(epochs):
-            loss = clipped_loss(policy, batch, adv, clip)
+            loss = clipped_loss(policy, batch, adv, clip, reference, kl)
             optimizer.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(policy.parameters(), 1.0)

@@ -3,12 +3,14 @@
 The policy is conditioned on an operating threshold tau (one number per sequence) and its
 unmask logit at buffer position j is
 
-    logit_j = slope * (c_j - tau) + residual_j
+    logit_j = slope * (logit(c_j) - logit(tau)) + residual_j
 
 with c_j the dLLM's confidence, slope > 0 learnable (it sets how sharp the sampled decisions
-are) and residual_j the output of one pre-norm transformer block (atelier.nn's Block,
-bidirectional, rotary positions) over per-position features: confidence, still masked,
-progress (env.progress_of), fraction of the buffer still masked, tau and the position j / 16.
+are; on the log-odds scale they are equally sharp at tau = 0.5 and at tau = 0.999) and
+residual_j the output of one pre-norm transformer block (atelier.nn's Block, bidirectional,
+rotary positions) over per-position features: confidence, its log-odds / 8, still masked,
+progress (env.progress_of), fraction of the buffer still masked, the operating threshold as
+logit(tau) / 8 (so that 0.99 and 0.999 are far apart) and the position j / 16.
 The residual's head starts at zero, so the untrained policy acting greedily (unmask where
 logit > 0) IS Fast-dLLM's threshold rule at tau; GRPO can only move it from that front. The
 logit is bounded to (-max_logit, max_logit) by a scaled tanh (a monotone map: greedy
@@ -33,8 +35,14 @@ from atelier.nn import TransformerConfig, rope_cache
 from atelier.nn.model import Block
 from atelier.studies.unmasking_policy.env import progress_of
 
-N_FEATURES = 6
+N_FEATURES = 7
 POSITION_SCALE = 16.0  # position feature j / POSITION_SCALE: absolute, so 2x buffers keep the answer's columns
+LOGIT_SCALE = 8.0  # log-odds features / LOGIT_SCALE: about [-1, 1] for confidences in [3e-4, 1 - 3e-4]
+EPS = 1e-6  # confidences are clamped to [EPS, 1 - EPS] before their log-odds
+
+
+def log_odds(p: torch.Tensor) -> torch.Tensor:
+    return torch.logit(p.float(), eps=EPS)
 
 
 def features(confidence: torch.Tensor, mask: torch.Tensor, progress: torch.Tensor, tau: torch.Tensor) -> torch.Tensor:
@@ -42,13 +50,15 @@ def features(confidence: torch.Tensor, mask: torch.Tensor, progress: torch.Tenso
     R, L = mask.shape
     left = mask.float().mean(1)  # [R]: fraction of the buffer still masked
     position = torch.arange(L, device=mask.device).float() / POSITION_SCALE  # [L]
-    per_row = torch.stack([progress.float(), left, tau.float()], dim=-1)[:, None, :].expand(R, L, 3)
-    return torch.cat([torch.stack([confidence * mask, mask.float()], dim=-1), per_row,
+    per_row = torch.stack([progress.float(), left, log_odds(tau) / LOGIT_SCALE], dim=-1)[:, None, :].expand(R, L, 3)
+    conf = confidence * mask
+    per_position = torch.stack([conf, log_odds(conf) / LOGIT_SCALE * mask, mask.float()], dim=-1)  # [R, L, 3]
+    return torch.cat([per_position, per_row,
                       position[None, :, None].expand(R, L, 1)], dim=-1)
 
 
 class UnmaskingPolicy(nn.Module):
-    def __init__(self, width: int = 32, n_heads: int = 2, max_len: int = 256, slope: float = 20.0,
+    def __init__(self, width: int = 32, n_heads: int = 2, max_len: int = 256, slope: float = 2.0,
                  max_logit: float = 5.0):
         super().__init__()
         if not (slope > 0 and max_logit > 0):
@@ -74,7 +84,7 @@ class UnmaskingPolicy(nn.Module):
         h = self.embed(features(confidence, mask, progress, tau))  # [R, L, width]
         h = self.block(h, self.rope_cos[:L], self.rope_sin[:L], None, False)
         residual = self.head(self.norm(h)).squeeze(-1)  # [R, L]
-        logit = self.log_slope.exp() * (confidence - tau[:, None]) + residual
+        logit = self.log_slope.exp() * (log_odds(confidence) - log_odds(tau)[:, None]) + residual
         return self.max_logit * torch.tanh(logit / self.max_logit)
 
     def log_prob(self, logits: torch.Tensor, action: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
