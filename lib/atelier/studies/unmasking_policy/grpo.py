@@ -30,7 +30,7 @@ import dataclasses
 
 import polars as pl
 import torch
-from torch import nn
+from torch.distributions import Bernoulli, kl_divergence
 
 from atelier.studies.unmasking_policy import data
 from atelier.studies.unmasking_policy.config import ADVANTAGES
@@ -93,10 +93,7 @@ def rollout(env: UnmaskingVecEnv, policy: UnmaskingPolicy, prompts: torch.Tensor
 
 def bernoulli_kl(logits: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
     """KL(Bernoulli(sigmoid(logits)) || Bernoulli(sigmoid(reference))), elementwise."""
-    p = torch.sigmoid(logits)
-    log_p, log_q = nn.functional.logsigmoid(logits), nn.functional.logsigmoid(reference)
-    log_1p, log_1q = nn.functional.logsigmoid(-logits), nn.functional.logsigmoid(-reference)
-    return p * (log_p - log_q) + (1 - p) * (log_1p - log_1q)
+    return kl_divergence(Bernoulli(logits=logits), Bernoulli(logits=reference))
 
 
 def clipped_loss(policy: UnmaskingPolicy, batch: Rollouts, advantage: torch.Tensor, clip: float,
