@@ -19,8 +19,8 @@ from atelier.studies.trimodal_diffusion.evaluation import GROUPS, modality_losse
 from atelier.studies.trimodal_diffusion.gallery import caption_gallery, image_gallery, speech_gallery, text_gallery
 from atelier.studies.trimodal_diffusion.layout import CanvasVocab
 from atelier.studies.trimodal_diffusion.models import build_model, parameterisation
-from atelier.studies.trimodal_diffusion.sampling import (audio_accuracy, choose_default, continuation_perplexity,
-                                                         image_accuracy, image_diversity, paired_margin, sampler_grid,
+from atelier.studies.trimodal_diffusion.sampling import (audio_hits, choose_default, continuation_perplexity,
+                                                         image_diversity, image_hits, paired_margin, sampler_grid,
                                                          versus_random, within_class_spread)
 from atelier.studies.trimodal_diffusion.scaling import fit_laws, iso_flop_curves, monotonicity, scaling_grid
 from atelier.studies.trimodal_diffusion.sweeps import (batch_sizes, mixing, noise_schedules, sampling_model, spread,
@@ -28,9 +28,9 @@ from atelier.studies.trimodal_diffusion.sweeps import (batch_sizes, mixing, nois
 from atelier.studies.trimodal_diffusion.training import Trained, diffusion_objective, train_budgets, train_config
 
 __all__ = [
-    "BALANCED", "GROUPS", "CanvasVocab", "Config", "StudyData", "Trained", "audio_accuracy", "bars_chart", "batch_chart",
+    "BALANCED", "GROUPS", "CanvasVocab", "Config", "StudyData", "Trained", "audio_hits", "bars_chart", "batch_chart",
     "batch_sizes", "build_data", "build_model", "caption_binding", "caption_gallery", "choose_default", "claims",
-    "continuation_perplexity", "diffusion_objective", "eval_batches", "fit_laws", "image_accuracy", "image_diversity", "image_gallery", "image_grid_chart",
+    "continuation_perplexity", "diffusion_objective", "eval_batches", "fit_laws", "image_diversity", "image_hits", "image_gallery", "image_grid_chart",
     "iso_flop_chart", "iso_flop_curves", "mixing", "modality_losses", "monotonicity", "noise_schedules",
     "paired_margin", "parameterisation", "sampler_chart", "sampler_grid", "sampling_model", "scaling_chart", "scaling_grid", "speech_gallery",
     "spectrogram_chart", "spread", "sweep_baseline", "stream", "text_documents", "text_gallery", "train_budgets", "train_config",

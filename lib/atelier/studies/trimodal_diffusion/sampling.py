@@ -48,16 +48,6 @@ def audio_hits(data: StudyData, classifier, samples: torch.Tensor, labels: np.nd
     return predicted == labels
 
 
-def image_accuracy(data: StudyData, classifier, samples: torch.Tensor, labels: np.ndarray) -> float:
-    """Share of text-to-image samples [n, T] classified as their prompted digit."""
-    return float(image_hits(data, classifier, samples, labels).mean())
-
-
-def audio_accuracy(data: StudyData, classifier, samples: torch.Tensor, labels: np.ndarray) -> float:
-    """Share of text-to-speech samples classified as their prompted word (an empty one is wrong)."""
-    return float(audio_hits(data, classifier, samples, labels).mean())
-
-
 def within_class_spread(codes: np.ndarray, labels: np.ndarray) -> float:
     """Mean L1 distance between two images [n, 64] of the same label, averaged over labels (a
     diversity: 0 when every label has one image)."""
@@ -124,9 +114,9 @@ def sampler_grid(cfg: Config, model, data: StudyData, digit_clf, word_clf, lm, s
         text_samples, _ = draw(model, data, texts, setting, seed)
         continuations = [target_text(data, row, skip=cfg.text_prefix) for row in text_samples]
         rows.append({**setting, "nfe_image": nfe,
-                     "image_accuracy": image_accuracy(data, digit_clf, image_samples, digits),
+                     "image_accuracy": float(image_hits(data, digit_clf, image_samples, digits).mean()),
                      "image_diversity": image_diversity(data, image_samples, digits),
-                     "audio_accuracy": audio_accuracy(data, word_clf, audio_samples, words),
+                     "audio_accuracy": float(audio_hits(data, word_clf, audio_samples, words).mean()),
                      "text_perplexity": continuation_perplexity(lm, prefixes, continuations)})
     return pl.DataFrame(rows).with_columns(quality=(pl.col("image_accuracy") + pl.col("audio_accuracy")) / 2)
 
