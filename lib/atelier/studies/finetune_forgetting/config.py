@@ -1,8 +1,16 @@
-"""Config of the finetuning-forgetting study: defaults are the cpu preset (about 15 CPU-minutes, one thread).
+"""Config of the finetuning-forgetting study: defaults are the cpu preset (about 14 CPU-minutes, one thread).
 
 The cpu preset finetunes for long on small target sets (8 and 16 sequences, seen hundreds of
 times): the paper's injection finding is about that regime, where the target set is learnt and
 the pretraining loss keeps drifting without injection; short runs on large sets end before it.
+
+Every step up to 15 is evaluated: the early-stopped checkpoints of these sets lie at steps 8-15,
+where the forgetting grows 10-40% per step, so a coarser grid misplaces them. Measured limit: the
+forgetting there varies irregularly with the width (under muP the first finetuning steps move
+every width alike; another pretraining seed moves it as much), and no regime tried (target sets
+of 2k-8k tokens, finetuning LR 3e-3, 256-block validation sets, a width-128 model held out, a
+mean over 3 pretraining seeds) predicts the held-out width within 10%; the larger sets and the
+lower LR also leave p = 1% removing under 80% of the forgetting.
 """
 
 from __future__ import annotations
@@ -42,7 +50,7 @@ class Config(StudyConfig):
     finetune_batch: int = 16
     finetune_lr: float = 1e-2
     finetune_warmup: int = 10
-    eval_points: int = 40  # evaluations along each run spaced geometrically in the step (dense early) ...
+    eval_points: int = 80  # evaluations along each run spaced geometrically in the step (every step to 15) ...
     eval_even: int = 10  # ... and this many spaced evenly
     # fits: the forgetting law is fitted on all but the largest model and tested on it
     heldout_width: int = 64
@@ -58,5 +66,5 @@ class Config(StudyConfig):
                 "heldout_width": 512, "pretrain_steps": 20000, "pretrain_batch": 128, "pretrain_lr": 1e-2,
                 "pretrain_warmup": 1000, "target_tokens": (4096, 16384, 65536),
                 "finetune_steps": 3000, "finetune_batch": 32, "finetune_lr": 3e-3, "finetune_warmup": 100,
-                "eval_points": 64, "eval_even": 32},
+                "eval_points": 128, "eval_even": 32},
     }
