@@ -8,6 +8,7 @@ import polars as pl
 import pytest
 import torch
 
+from atelier.nn import param_groups
 from atelier.studies.completep import (
     SEARCH_SPACE, Config, bootstrap_intervals, bootstrap_optima, build_model, drift, fit_optimum, longest_run,
     measure_curve, multipliers, optima, sizes, spread, steps_to_reach, sweep_settings, train_config,
@@ -108,6 +109,21 @@ def test_models_share_the_unit_embedding_and_scale_hidden_init_like_one_over_sqr
     sp = build_model(cfg, 512, "sp", 128, 2, seed=0)
     assert sp.blocks[0].mlp.up.weight.std().item() == pytest.approx(cfg.init_std, rel=0.05)
     assert sp.cfg.n_heads == 128 // cfg.head_dim
+
+
+def test_hidden_lr_scales_only_the_attention_and_mlp_learning_rates():
+    cfg = Config.preset("smoke")
+
+    def lrs(hidden_lr, kind):
+        model = build_model(cfg.override(hidden_lr=hidden_lr), 512, kind, 64, 2, seed=0)
+        return {g["role"]: g["lr"] for g in param_groups(model, lr=1e-2)}
+
+    for kind in ("sp", "completep"):
+        base, low = lrs(1.0, kind), lrs(0.25, kind)
+        assert set(base) == set(low)
+        for role in base:
+            expected = 0.25 if role in ("attention", "mlp") else 1.0
+            assert low[role] == pytest.approx(expected * base[role]), role
 
 
 def test_same_seed_same_model():

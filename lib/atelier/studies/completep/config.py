@@ -29,6 +29,11 @@ class Config(StudyConfig):
     head_dim: int = 16  # fixed; the number of heads grows with width
     init_std: float = 0.02  # base std of the hidden matrices and the unembedding
     embedding_std: float = 1.0  # unit-scale token embeddings (as in the muP / CompleteP papers)
+    # the base model's hidden-matrix (attention, MLP) LR relative to the base LR (embeddings, norms, unembedding),
+    # tuned at the base width (32 x 2, 120 steps, best loss over the LR grid): 1 -> 5.94, 1/2 -> 5.47, 1/4 -> 5.26,
+    # 1/8 -> 5.24, 1/16 -> 5.23 nats. At 1 one LR cannot suit unit-scale embeddings and small hidden matrices, the
+    # optimum is a compromise between the two, and it moves with width as the hidden matrices' share grows
+    hidden_lr: float = 0.25
     alpha: float = 1.0  # CompleteP depth exponent of the LR sweeps and the search
     # base optimizer (AdamW); lr is swept
     steps: int = 120
@@ -49,14 +54,14 @@ class Config(StudyConfig):
     # 2. learning-rate sweeps (base LR = 2 ** log2_lr)
     sweep_widths: tuple[int, ...] = (16, 32, 64, 128)  # at base_depth
     sweep_depths: tuple[int, ...] = (2, 4, 8, 16)  # at base_width
-    log2_lrs: tuple[float, ...] = (-9.0, -7.5, -6.0, -4.5, -3.0)  # coarse grid of the width sweep
+    log2_lrs: tuple[float, ...] = (-7.5, -6.0, -4.5, -3.0, -1.5)  # coarse grid of the width sweep
     max_extensions: int = 2  # grid steps added past an end of the grid that holds a curve's minimum
     refine_offsets: tuple[float, ...] = (-0.75, 0.75)  # extra LRs around each width curve's coarse minimum
-    # the depth sweep trains 3x longer: at 120 steps the runs are still in their early transient (the
-    # loss of one initialisation lags another's by ~0.1 nat, depth-2 models blow up at high LR for
-    # some initialisations), which moves the optima by more than the drift to measure
+    # the depth sweep trains 3x longer: at 120 steps one initialisation of a deep model can spike near the
+    # optimum (depth 8 at 2^-2.5: 5.67 against 5.29 nats for the other) and not recover, which moves the
+    # optima by more than the drift to measure (1.54 at 120 steps, 0.26 at 360)
     depth_steps: int = 360
-    depth_log2_lrs: tuple[float, ...] = (-5.0, -4.5, -4.0, -3.5, -3.0)  # fine grid, extended at its ends
+    depth_log2_lrs: tuple[float, ...] = (-4.0, -3.5, -3.0, -2.5, -2.0)  # fine grid, extended at its ends
     depth_refine_offsets: tuple[float, ...] = ()
     contrast_seeds: int = 1  # initialisations of muP's depth curves (the contrast, not a claim)
     bootstrap: int = 200  # resamples of the initialisations for the optima's uncertainty

@@ -8,7 +8,10 @@ fixed and the number of heads grows with width.
 The token embedding starts at unit scale (std ``cfg.embedding_std`` = 1, as in the muP and
 CompleteP papers), not GPT-2's 0.02: with a tiny embedding the first few large Adam updates
 decorrelate the block inputs differently at each width, and a coordinate check from a small
-base width is not flat. The per-module multipliers of a search stack on top of this base.
+base width is not flat. The base model's attention and MLP matrices learn at ``cfg.hidden_lr`` times
+the base LR (tuned at the base width; config.py has the measurement): unit-scale embeddings want a
+far larger Adam step than small-init hidden matrices. The per-module multipliers of a search stack
+on top of this base.
 """
 
 from __future__ import annotations
@@ -31,6 +34,9 @@ def parameterisation(cfg: Config, kind: str, alpha: float | None = None,
     mults = {module: dict(knobs) for module, knobs in (multipliers or {}).items()}
     embedding = mults.setdefault("embedding", {})
     embedding["init"] = embedding.get("init", 1.0) * cfg.embedding_std / cfg.init_std
+    for module in ("attention", "mlp"):
+        hidden = mults.setdefault(module, {})
+        hidden["lr"] = hidden.get("lr", 1.0) * cfg.hidden_lr
     return Parameterisation(kind, cfg.base_width, cfg.base_depth, alpha=cfg.alpha if alpha is None else alpha,
                             init_std=cfg.init_std, multipliers=mults)
 
