@@ -177,6 +177,9 @@ def test_lr_sweep_refines_each_curve_around_its_coarse_minimum(monkeypatch):
     got = optima(sweep, ["param", "width"])
     assert got.filter(pl.col("param") == "SP")["opt_log2_lr"].to_list() == pytest.approx([-7.0, -7.0])
     assert got.filter(pl.col("param") == "CompleteP")["opt_log2_lr"].to_list() == pytest.approx([-4.5, -4.5])
+    only = sweeps.lr_sweep(cfg, Data, "width", seed=0, kinds=("completep",))
+    assert only["kind"].unique().to_list() == ["completep"]
+    assert only.equals(sweep.filter(pl.col("kind") == "completep"))
 
 
 def test_measure_curve_extends_past_an_edge_minimum_then_refines():

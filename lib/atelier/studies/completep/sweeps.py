@@ -76,13 +76,14 @@ def sweep_settings(cfg: Config, axis: str, kind: str) -> tuple[Sequence[float], 
     return cfg.depth_log2_lrs, cfg.depth_refine_offsets, cfg.depth_steps, seeds
 
 
-def lr_sweep(cfg: Config, datamodule: TextDataModule, axis: str, seed: int) -> pl.DataFrame:
-    """Final validation loss for every (kind, size, log2 LR) of ``axis``: columns axis, param, kind, width,
-    depth, log2_lr, loss (mean over the initialisations; nan = diverged) and seed_losses (one per
-    initialisation, the same seeds in every curve)."""
+def lr_sweep(cfg: Config, datamodule: TextDataModule, axis: str, seed: int,
+             kinds: Sequence[str] | None = None) -> pl.DataFrame:
+    """Final validation loss for every (kind, size, log2 LR) of ``axis`` (kinds: the axis's comparison
+    unless given): columns axis, param, kind, width, depth, log2_lr, loss (mean over the initialisations;
+    nan = diverged) and seed_losses (one per initialisation, the same seeds in every curve)."""
     vocab = datamodule.tokenizer.vocab_size
     rows = []
-    for kind, (width, depth) in itertools.product(AXES[axis], sizes(cfg, axis)):
+    for kind, (width, depth) in itertools.product(kinds or AXES[axis], sizes(cfg, axis)):
         grid, refine, steps, seeds = sweep_settings(cfg, axis, kind)
         per_seed: dict[float, list[float]] = {}
 
