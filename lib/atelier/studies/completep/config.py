@@ -1,6 +1,6 @@
 """Config of the CompleteP study: data, base model, sweeps and search sizes.
 
-The defaults are the cpu preset (about 15 CPU-minutes with one torch thread, half of it in the
+The defaults are the cpu preset (about 16 CPU-minutes with one torch thread, half of it in the
 depth sweep's 360-step runs);
 ``smoke`` only wires every experiment; ``gpu`` is the paper-like sweep for one H100.
 """
