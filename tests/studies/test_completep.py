@@ -182,6 +182,33 @@ def test_lr_sweep_refines_each_curve_around_its_coarse_minimum(monkeypatch):
     assert only.equals(sweep.filter(pl.col("kind") == "completep"))
 
 
+def test_global_only_sweeps_one_lr_for_every_module_at_the_proxy_and_target_widths(monkeypatch):
+    import atelier.studies.completep.training as training
+    from atelier.studies.completep import global_only
+    from atelier.studies.completep.training import RunResult
+
+    seen = []
+
+    def fake_run(model, config, datamodule, name):  # loss minimal at log2 LR = -5 - log2(width / 32)
+        width = model.cfg.width
+        seen.append((width, {g["role"]: g["lr"] for g in param_groups(model, lr=1.0)}))
+        return RunResult(loss=(math.log2(config.lr) + 5 + math.log2(width / 32)) ** 2, metrics=pl.DataFrame())
+
+    class Data:
+        class tokenizer:
+            vocab_size = 64
+
+    monkeypatch.setattr(training, "train_run", fake_run)
+    cfg = Config.preset("smoke").override(target_width=64, sweep_widths=(16, 32, 64), log2_lrs=(-8.0, -6.0, -4.0),
+                                          refine_offsets=(-0.5, 0.5))
+    single, sweep, base_lr, target_lr = global_only(cfg, Data, seed=0)
+    assert single.hidden_lr == 1.0 and sweep["kind"].unique().to_list() == ["completep"]
+    assert sorted(sweep["width"].unique().to_list()) == [32, 64]
+    assert (base_lr, target_lr) == (pytest.approx(-5.0), pytest.approx(-6.0))
+    for width, lrs in seen:  # hidden matrices at the embeddings' LR but for the width rule (1 / m_w)
+        assert lrs["attention"] == pytest.approx(lrs["embedding"] * 32 / width)
+
+
 def test_measure_curve_extends_past_an_edge_minimum_then_refines():
     calls = []
 

@@ -4,8 +4,8 @@ The search (search.trust_region_search) tunes log2 multipliers of LR, init, weig
 and forward multipliers per module class on the base model (base_width x base_depth) at the
 best global base LR. Under CompleteP these multipliers are relative to the scaled rules, so they
 are used unchanged on the target model (target_width x target_depth). There the transferred
-per-module run is compared with the best global-only run at that size (its own LR optimum from
-the width sweep), both validated every ``val_every`` steps: lower final loss at equal steps,
+per-module run is compared with the best global-only run at that size, both validated every
+``val_every`` steps: lower final loss at equal steps,
 and a speed-up = steps of the global run / steps the per-module run needs to reach the global
 run's final loss. Every loss, on the proxy and on the target, is a mean over cfg.seeds initialisations.
 """
@@ -21,7 +21,9 @@ import polars as pl
 from atelier.data.datamodule import TextDataModule
 from atelier.studies.completep.config import Config
 from atelier.studies.completep.models import build_model
+from atelier.studies.completep.optimum import optima
 from atelier.studies.completep.search import SEARCH_SPACE, SearchResult, multipliers, trust_region_search
+from atelier.studies.completep.sweeps import lr_sweep
 from atelier.studies.completep.training import mean_loss, train_config, train_run
 
 
@@ -45,6 +47,16 @@ def steps_to_reach(curve: pl.DataFrame, target: float) -> float:
         return float(steps[0])
     s0, s1, l0, l1 = steps[i - 1], steps[i], losses[i - 1], losses[i]
     return float(s0 + (s1 - s0) * (l0 - target) / (l0 - l1))
+
+
+def global_only(cfg: Config, datamodule: TextDataModule, seed: int) -> tuple[Config, pl.DataFrame, float, float]:
+    """Global-only hyperparameters: one LR for every module (``hidden_lr`` = 1), as the papers define global
+    ones. Returns (that config, its CompleteP LR curves at the base and the target width, the optimal
+    log2 LR at the base width, at the target width)."""
+    single = cfg.override(hidden_lr=1.0, sweep_widths=tuple(sorted({cfg.base_width, cfg.target_width})))
+    sweep = lr_sweep(single, datamodule, "width", seed, kinds=("completep",))
+    best = dict(optima(sweep, ["width"]).select("width", "opt_log2_lr").iter_rows())
+    return single, sweep, best[cfg.base_width], best[cfg.target_width]
 
 
 def per_module_transfer(cfg: Config, datamodule: TextDataModule, base_log2_lr: float, target_log2_lr: float,
