@@ -123,6 +123,8 @@ def run(quick: bool = False, dtype: torch.dtype = torch.float32, out=None) -> li
             for variant, seconds_of in variants.items():
                 step[variant], spread = per_step(seconds_of, n1, n2)
                 tokens_s = batch * seq / step[variant]
+                print(f"[train_step] {name}, {variant}: {tokens_s:,.0f} tokens/s, "
+                      f"MFU {100 * flops / step[variant] / peak:.1f}%", flush=True)
                 rows += [row("train_step", name, f"{variant} tokens/s", tokens_s, "tokens/s",
                              tokens_s * spread / step[variant]),
                          row("train_step", name, f"{variant} MFU", 100 * flops / step[variant] / peak, "%",

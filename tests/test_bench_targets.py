@@ -32,5 +32,15 @@ def test_targets_read_the_largest_size_and_the_best_threshold_within_one_accurac
     assert not any(t.endswith(" mdm") for t in table)  # sections that did not run give no target
 
 
+def test_the_mfu_target_follows_the_dtype_the_step_bench_ran_in():
+    def target(dtype):
+        rows = (_rows("train_step", "peak", **{dtype: 1000.0})
+                + _rows("train_step", "w768 ar", **{"lightning eager MFU": 50.0}))
+        return check(pl.DataFrame(rows)).row(0, named=True)
+
+    assert target("float32")["threshold"] == 75.0 and not target("float32")["met"]
+    assert target("bfloat16")["threshold"] == 40.0 and target("bfloat16")["met"]
+
+
 def test_no_sections_no_targets():
     assert check(pl.DataFrame(_rows("peak", "matmul 512", float32=1.0))).height == 0
