@@ -147,6 +147,24 @@ def test_triton_bf16_is_close_to_the_fp32_reference():
     torch.testing.assert_close(got, want, rtol=2e-2, atol=2e-2)
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="compiled Triton needs an NVIDIA GPU (CUDA): none here")
+def test_triton_under_torch_compile_matches_eager():
+    """torch.compile hands the kernel its float multiplier as fp64: the tiles must stay fp32."""
+    h, W, targets, weights = problem(torch.float32, "cuda", n=300)
+
+    def loss(h, W):
+        return linear_cross_entropy(h, W, targets, multiplier=0.3, weights=weights, impl="triton")
+
+    h2, W2 = (t.detach().clone().requires_grad_() for t in (h, W))
+    want = loss(h, W)
+    want.backward()
+    got = torch.compile(loss)(h2, W2)
+    got.backward()
+    torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(h2.grad, h.grad, rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(W2.grad, W.grad, rtol=1e-4, atol=1e-4)
+
+
 @pytest.mark.parametrize("kwargs, message", [
     (dict(h=torch.zeros(4, 3)), "same D"),
     (dict(targets=torch.zeros(5, dtype=torch.long)), "targets"),

@@ -4,9 +4,11 @@
 
 z_t masks each noisable token independently with probability 1 - alpha(t). Logits are computed
 only at the masked positions (model.features, then model.unembed on the gathered rows), which
-saves most of the unembedding cost at small t. With ``fused`` (the default on CUDA) training
-goes one step further: the unembedding and the cross-entropy run as one chunked kernel
+saves most of the unembedding cost at small t. With ``fused=True`` training goes one step
+further in memory: the unembedding and the cross-entropy run as one chunked kernel
 (atelier.kernels.linear_cross_entropy), so not even the [masked, V] logits are held at once.
+It is opt-in because it is slower: it recomputes the logits in the backward (on an H100, 5x the
+gathered rows' time at 15% masked; docs/performance.md), so it pays only when memory binds.
 """
 
 from __future__ import annotations
@@ -37,13 +39,13 @@ class MaskedDiffusionLoss:
     loss is the NELBO in nats per noisable token; metrics hold scalars (nelbo, masked_ce,
     mask_rate). per_example gives the NELBO of each sequence for evaluation.
     fused: the training loss through the fused linear + cross-entropy kernel (the model needs
-    ``lm_head`` and ``output_scale``, as atelier.nn.Transformer has); None = on CUDA for such models. The
-    value and gradients are the unfused ones; masked_ce is then not reported (it would need the
-    per-token losses the kernel never materialises).
+    ``lm_head`` and ``output_scale``, as atelier.nn.Transformer has), for when the [masked, V] logits
+    do not fit. The value and gradients are the unfused ones; masked_ce is then not reported (it would
+    need the per-token losses the kernel never materialises).
     """
 
     def __init__(self, schedule: Schedule | str, mask_id: int, eps: float = 1e-3, low_discrepancy: bool = True,
-                 fused: bool | None = None):
+                 fused: bool = False):
         if not 0.0 <= eps < 1.0:
             raise ValueError(f"eps={eps} must lie in [0, 1)")
         self.schedule = get_schedule(schedule) if isinstance(schedule, str) else schedule
@@ -98,8 +100,8 @@ class MaskedDiffusionLoss:
         fusable = hasattr(model, "lm_head") and hasattr(model, "output_scale")
         if self.fused and not fusable:
             raise ValueError(f"fused=True needs a model with lm_head and output_scale; {type(model).__name__} "
-                             "has not: use fused=False or None")
-        if fusable and (batch["tokens"].is_cuda if self.fused is None else self.fused):
+                             "has not: use fused=False")
+        if self.fused:
             t, masked, noisable, h = self._noise_and_encode(model, batch)
             row_weight = self.schedule.weight(t)[:, None].expand_as(masked)[masked]  # [M]: w(t) of each row's example
             total = linear_cross_entropy(h[masked], model.lm_head.weight, batch["tokens"][masked],

@@ -32,7 +32,7 @@ def _logits_tile(h_ptr, w_ptr, rows, cols, N, V, D, stride_hn, stride_hd, stride
         w = tl.load(w_ptr + cols[:, None] * stride_wv + ds[None, :] * stride_wd,
                     mask=(cols[:, None] < V) & (ds[None, :] < D), other=0.0)  # [BLOCK_V, BLOCK_D]
         acc = tl.dot(h, tl.trans(w), acc, input_precision=PRECISION)
-    return acc * multiplier
+    return (acc * multiplier).to(tl.float32)  # fp32 even when a caller (torch.compile) passes an fp64 scalar
 
 
 @triton.jit
@@ -74,7 +74,7 @@ def _grad_kernel(h_ptr, w_ptr, y_ptr, lse_ptr, scale_ptr, grad_h_ptr, grad_w_ptr
                      multiplier, BLOCK_N, BLOCK_V, BLOCK_D, PRECISION)
     softmax = tl.exp(z - lse[:, None])
     onehot = tl.where(cols[None, :] == y[:, None], 1.0, 0.0)
-    g = (softmax - onehot) * (row_scale * multiplier)[:, None]  # d loss / d (h W^T), [BLOCK_N, BLOCK_V]
+    g = (softmax - onehot) * (row_scale * multiplier).to(tl.float32)[:, None]  # d loss / d (h W^T), [BLOCK_N, BLOCK_V]
     g = tl.where(cols[None, :] < V, g, 0.0).to(h_ptr.dtype.element_ty)
     for d0 in range(0, D, BLOCK_D):
         ds = d0 + tl.arange(0, BLOCK_D)
