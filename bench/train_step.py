@@ -4,7 +4,8 @@ beside atelier's Lightning ``fit``: their ratio is Lightning's overhead.
 
 Per-step times come from differences (steps n2 minus n1, after one warm-up call that compiles),
 so start-up and compilation cancel; each is the median of ``REPEATS`` differences, the spread
-their range. MFU divides the FLOPs one training step really executes (counted once by
+their range. Inside Lightning the clock runs from the second step to the end of training, since
+on a GPU the start of a ``fit`` call varies by more than the steps a difference spans. MFU divides the FLOPs one training step really executes (counted once by
 torch.utils.flop_counter: the masked-diffusion loss unembeds only the masked rows) by the
 measured matmul peak. Run alone as ``python -m bench.train_step [--dtype bf16] [--out DIR] [--quick]``.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import time
 
+import lightning as L
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
@@ -78,13 +80,35 @@ def plain_loop_seconds(model, objective, data, steps: int, dtype: torch.dtype) -
     return time.perf_counter() - start
 
 
+class _StepClock(L.Callback):
+    """Wall seconds from the start of the second optimizer step to the end of training (CUDA
+    synchronised): the steps alone, without the start and teardown of the ``fit`` call, whose
+    variation on a GPU exceeds the few steps a difference measures, nor the first step's warm-up."""
+
+    def __init__(self):
+        self.start = self.seconds = None
+
+    def _now(self, pl_module) -> float:
+        if pl_module.device.type == "cuda":
+            torch.cuda.synchronize(pl_module.device)
+        return time.perf_counter()
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
+        if trainer.global_step == 1 and self.start is None:
+            self.start = self._now(pl_module)
+
+    def on_train_end(self, trainer, pl_module) -> None:
+        self.seconds = self._now(pl_module) - self.start if self.start is not None else 0.0
+
+
 def lightning_seconds(model, objective, data, steps: int, dtype: torch.dtype, run_dir, compile_: bool = False) -> float:
+    """Seconds of steps 2..steps inside atelier's ``fit`` (see _StepClock)."""
     precision = "bf16-mixed" if dtype == torch.bfloat16 else "32-true"
     cfg = TrainConfig(steps=steps, lr=1e-3, schedule="constant", log_every=max(1, steps), precision=precision,
                       compile=compile_)
-    start = time.perf_counter()
-    fit(cfg, model, objective, train=data, run_dir=run_dir, name="bench")
-    return time.perf_counter() - start
+    clock = _StepClock()
+    fit(cfg, model, objective, train=data, run_dir=run_dir, name="bench", callbacks=[clock])
+    return clock.seconds
 
 
 def per_step(seconds_of, n1: int, n2: int) -> tuple[float, float]:
