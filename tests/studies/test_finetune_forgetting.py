@@ -10,8 +10,8 @@ import torch
 
 from atelier.nn import param_groups
 from atelier.studies.finetune_forgetting import (
-    Config, Corpora, ForgettingLaw, eval_steps, finetune_stream, fit_forgetting, injection_knee, injection_mask,
-    summarise, u_curve_depth,
+    Config, Corpora, ForgettingLaw, Trajectory, continuous_early_stop, eval_steps, finetune_stream, fit_forgetting,
+    injection_knee, injection_mask, summarise, u_curve_depth,
 )
 from atelier.studies.finetune_forgetting.training import build_model
 
@@ -52,7 +52,7 @@ def test_stream_cycles_the_target_set_and_draws_distinct_pretraining_blocks():
 def test_target_sets_are_nested_prefixes():
     blocks = torch.arange(40).view(10, 4)
     corpora = Corpora(tokenizer=None, pretrain=blocks, pretrain_val=blocks, target={"x": blocks},
-                      target_val={"x": blocks})
+                      target_val={"x": blocks}, law_val={"x": blocks})
     assert torch.equal(corpora.target_set("x", 8), blocks[:2])
     assert torch.equal(corpora.target_set("x", 40)[:2], corpora.target_set("x", 8))
     with pytest.raises(ValueError, match="1..10 blocks"):
@@ -120,6 +120,65 @@ def test_summary_picks_the_early_stopped_checkpoint():
     assert row["best_step"] == 4 and row["target_best"] == 5.0
     assert row["forgetting"] == pytest.approx(0.3) and row["forgetting_end"] == pytest.approx(1.5)
     assert row["before"] == 4.0 and row["target_before"] == 6.0
+
+
+def test_continuous_early_stop_finds_the_vertex_between_steps():
+    """Target loss exactly quadratic in log(step) with its vertex at s = 7.3 (between evaluated steps):
+    s* is the vertex, and the forgetting at s* is interpolated linearly in log(step) between steps 7 and 8."""
+    steps = np.arange(1, 21)
+    target = 3.0 + 0.5 * (np.log(steps) - np.log(7.3)) ** 2
+    forgetting = steps.astype(float) ** 2
+    s_star, f_star = continuous_early_stop(steps, target, forgetting)
+    assert s_star == pytest.approx(7.3)
+    w = (np.log(7.3) - np.log(7)) / (np.log(8) - np.log(7))
+    assert f_star == pytest.approx(49 + w * (64 - 49))
+
+
+def test_continuous_early_stop_uses_only_the_points_around_the_minimum():
+    steps = np.arange(1, 41)
+    target = 3.0 + 0.5 * (np.log(steps) - np.log(9.6)) ** 2
+    target[steps >= 16] += 5.0  # far from the minimum (steps 7-13 are the window): ignored
+    target[0] -= 0.1  # step 1 is not the minimum, stays outside the window
+    forgetting = 0.1 + 0.2 * np.log(steps)  # linear in log(step): exact at s*
+    s_star, f_star = continuous_early_stop(steps, target, forgetting, half=3)
+    assert s_star == pytest.approx(9.6)
+    assert f_star == pytest.approx(0.1 + 0.2 * np.log(9.6))
+
+
+def test_continuous_early_stop_falls_back_to_the_lowest_step():
+    steps = np.array([1, 2, 4, 8, 16])
+    falling = np.array([5.0, 4.0, 3.5, 3.2, 3.1])  # still falling: the vertex would lie beyond step 16
+    assert continuous_early_stop(steps, falling, [0.1, 0.2, 0.3, 0.4, 0.5]) == pytest.approx((16.0, 0.5))
+    concave = np.array([1.0, 3.0, 0.9, 3.0, 1.0])  # lowest at step 4, yet the least-squares parabola is concave
+    assert continuous_early_stop(steps, concave, [0.1, 0.2, 0.3, 0.4, 0.5]) == pytest.approx((4.0, 0.3))
+    with pytest.raises(ValueError, match="increasing"):
+        continuous_early_stop([1, 3, 2], [1.0, 0.5, 1.0], [0.0, 0.1, 0.2])
+
+
+def test_summary_locates_the_continuous_early_stop_per_run():
+    steps = np.arange(0, 21)
+    target = np.r_[6.0, 3.0 + 0.5 * (np.log(steps[1:]) - np.log(5.5)) ** 2]
+    pretrain = 4.0 + 0.01 * steps
+    traj = pl.DataFrame({"step": steps, "pretrain_loss": pretrain, "target_loss": target}).with_columns(
+        width=pl.lit(16), params=pl.lit(16000), domain=pl.lit("code"), target_tokens=pl.lit(512), p=pl.lit(0.0),
+        forgetting=pl.Series(pretrain) - 4.0)
+    row = summarise(traj).row(0, named=True)
+    assert row["best_step"] == 6  # (log 6 - log 5.5)^2 < (log 5 - log 5.5)^2
+    assert row["stop_step"] == pytest.approx(5.5)
+    assert row["forgetting_stop"] == pytest.approx(0.05 + 0.01 * (np.log(5.5) - np.log(5)) / (np.log(6) - np.log(5)))
+
+
+def test_trajectory_stalls_after_patience_evaluations_past_the_minimum():
+    curve = Trajectory([1, 2, 3], {}, batch_size=1, patience=2)
+    curve.rows = [{"target_loss": v} for v in (5.0, 4.0, 4.5)]
+    assert not curve.stalled()
+    curve.rows.append({"target_loss": 4.2})
+    assert curve.stalled()
+    curve.rows.append({"target_loss": 3.9})  # a new minimum: patience starts again
+    assert not curve.stalled()
+    assert not Trajectory([1], {}, batch_size=1).stalled()  # no patience: never stops
+    with pytest.raises(ValueError, match="patience=0"):
+        Trajectory([1], {}, batch_size=1, patience=0)
 
 
 def test_injection_knee_is_the_share_of_forgetting_removed():

@@ -21,7 +21,8 @@ def test_finetune_tracks_both_losses_from_a_copy(tmp_path):
     g = torch.Generator().manual_seed(0)
     blocks = lambda n: torch.randint(0, 64, (n, cfg.seq_len), generator=g)  # noqa: E731
     corpora = Corpora(tokenizer=types.SimpleNamespace(vocab_size=64), pretrain=blocks(64), pretrain_val=blocks(8),
-                      target={"python-stdlib": blocks(8)}, target_val={"python-stdlib": blocks(8)})
+                      target={"python-stdlib": blocks(8)}, target_val={"python-stdlib": blocks(8)},
+                      law_val={"python-stdlib": blocks(16)})
     torch.manual_seed(0)
     model = Transformer(model_config(cfg, 16, 64))
     base = Pretrained(16, model.num_params(), model, metrics=None)
@@ -33,3 +34,25 @@ def test_finetune_tracks_both_losses_from_a_copy(tmp_path):
     assert rows["pretrain_loss"][0] == pytest.approx(pt0)
     assert rows["injected"][0] == 6  # 24 sequences at p = 1/4
     assert rows["epochs"][-1] == pytest.approx(18 / 4)  # 18 target sequences over a set of 4 blocks
+
+
+def test_early_stopped_run_is_a_prefix_of_the_full_run(tmp_path):
+    """With early_stop the run evaluates the target loss on law_val and stops cfg.patience evaluations
+    past its minimum; its rows are those of the full-length run on the same set (constant LR)."""
+    report.open_run("finetune_forgetting", tmp_path / "run")
+    cfg = Config.preset("smoke").override(seq_len=16, finetune_steps=12, finetune_batch=4, finetune_lr=3e-2,
+                                             eval_points=12, eval_even=1, patience=2)
+    g = torch.Generator().manual_seed(1)
+    blocks = lambda n: torch.randint(0, 64, (n, cfg.seq_len), generator=g)  # noqa: E731
+    law_val = {"python-stdlib": blocks(16)}
+    corpora = Corpora(tokenizer=types.SimpleNamespace(vocab_size=64), pretrain=blocks(64), pretrain_val=blocks(8),
+                      target={"python-stdlib": blocks(2)}, target_val=law_val, law_val=law_val)
+    torch.manual_seed(0)
+    model = Transformer(model_config(cfg, 16, 64))
+    base = Pretrained(16, model.num_params(), model, metrics=None)
+    full = finetune(cfg, base, corpora, "python-stdlib", 2 * cfg.seq_len, p=0.0)
+    stopped = finetune(cfg, base, corpora, "python-stdlib", 2 * cfg.seq_len, p=0.0, early_stop=True)
+    assert stopped.height < full.height  # two blocks memorised: the target loss turns up and the run stops
+    assert stopped.equals(full.head(stopped.height))
+    lowest = int(stopped["target_loss"].arg_min())
+    assert stopped.height - 1 - lowest == cfg.patience

@@ -72,3 +72,22 @@ def fit_chart(predictions: pl.DataFrame) -> alt.FacetChart:
     return alt.layer(diagonal, points).properties(width=220, height=220).facet(
         column=alt.Column("law:N", title="law")).resolve_scale(x="independent", y="independent").properties(
         title="Fitted laws against measurements (held out: the largest model)")
+
+
+def early_stop_chart(points: pl.DataFrame) -> alt.FacetChart:
+    """The forgetting law's points: forgetting at the continuous early stop against N (seed mean,
+    bars one seed standard deviation either side), one line per injected fraction p."""
+    data = points.with_columns(p_percent=(pl.col("p") * 100).round(2),
+                               low=pl.col("forgetting_stop") - pl.col("forgetting_stop_sd").fill_null(0.0),
+                               high=pl.col("forgetting_stop") + pl.col("forgetting_stop_sd").fill_null(0.0))
+    color = alt.Color("p_percent:O", title="injected pretraining data p (%)", scale=alt.Scale(scheme="plasma"),
+                      legend=alt.Legend(titleLimit=400))
+    x = alt.X("params:Q", title="non-embedding parameters N", scale=alt.Scale(type="log"))
+    y_title = "forgetting at the early stop (nats)"
+    line = alt.Chart().mark_line(point=True).encode(x=x, y=alt.Y("forgetting_stop:Q", title=y_title), color=color)
+    bars = alt.Chart().mark_errorbar().encode(x=x, y=alt.Y("low:Q", title=y_title), y2="high:Q", color=color)
+    return alt.layer(bars, line, data=data).properties(width=190, height=150).facet(
+        row=alt.Row("domain:N", title="target domain"),
+        column=alt.Column("target_tokens:O", title="unique target tokens D"),
+    ).resolve_scale(y="independent").properties(
+        title="Forgetting at the early stop (continuous time, mean over pretraining seeds)")

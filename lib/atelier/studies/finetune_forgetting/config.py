@@ -1,16 +1,18 @@
-"""Config of the finetuning-forgetting study: defaults are the cpu preset (about 14 CPU-minutes, one thread).
+"""Config of the finetuning-forgetting study: defaults are the cpu preset (about 25 CPU-minutes, one thread).
 
 The cpu preset finetunes for long on small target sets (8 and 16 sequences, seen hundreds of
 times): the paper's injection finding is about that regime, where the target set is learnt and
 the pretraining loss keeps drifting without injection; short runs on large sets end before it.
 
-Every step up to 15 is evaluated: the early-stopped checkpoints of these sets lie at steps 8-15,
-where the forgetting grows 10-40% per step, so a coarser grid misplaces them. Measured limit: the
-forgetting there varies irregularly with the width (under muP the first finetuning steps move
-every width alike; another pretraining seed moves it as much), and no regime tried (target sets
-of 2k-8k tokens, finetuning LR 3e-3, 256-block validation sets, a width-128 model held out, a
-mean over 3 pretraining seeds) predicts the held-out width within 10%; the larger sets and the
-lower LR also leave p = 1% removing under 80% of the forgetting.
+The forgetting law is about the early-stopped checkpoint, which these sets reach 8-15 steps into
+finetuning, where the forgetting grows 10-40% per step. Three measurement errors that vanish at
+the paper's scale (thousands of steps to the early stop) dominate it here: the integer step grid
+(one step is ~10% of the early-stop time: the early stop is located in continuous time), the
+validation set that locates a flat minimum (32 blocks move it by about a step and the forgetting
+by 20-25%: law_val_blocks = 256) and the pretrained model (another seed moves the forgetting of a
+width by ~14%: law_seeds = 3, about 8 of the 25 CPU-minutes). What is left is the law's form:
+at widths 16-64 the early-stopped forgetting is flat (fortunes) or not monotone (python-stdlib)
+in N, so the held-out width is not predicted within 10% on python-stdlib.
 """
 
 from __future__ import annotations
@@ -52,6 +54,12 @@ class Config(StudyConfig):
     finetune_warmup: int = 10
     eval_points: int = 80  # evaluations along each run spaced geometrically in the step (every step to 15) ...
     eval_even: int = 10  # ... and this many spaced evenly
+    # the forgetting law's points: every run again, stopped `patience` evaluations past its lowest target
+    # validation loss on a larger set (law_val_blocks), the early stop located in continuous time and its
+    # forgetting averaged over law_seeds pretraining seeds (seed, seed + 1, ...)
+    law_val_blocks: int = 256
+    patience: int = 8
+    law_seeds: int = 3
     # fits: the forgetting law is fitted on all but the largest model and tested on it
     heldout_width: int = 64
 
@@ -59,6 +67,7 @@ class Config(StudyConfig):
         "smoke": {"widths": (16, 32), "heldout_width": 32, "targets": ("python-stdlib",),
                   "target_tokens": (1024, 2048, 4096), "injection": (0.0, 0.01, 0.05), "val_blocks": 8,
                   "pretrain_steps": 20, "pretrain_batch": 8, "pretrain_warmup": 2,
+                  "law_val_blocks": 16, "patience": 3, "law_seeds": 2,
                   "finetune_steps": 12, "finetune_batch": 8, "finetune_lr": 1e-2, "finetune_warmup": 2,
                   "eval_points": 4, "eval_even": 4},
         "gpu": {"targets": ("python-stdlib", "facts-documents", "fortunes"), "vocab_size": 4096, "seq_len": 256,
@@ -66,5 +75,6 @@ class Config(StudyConfig):
                 "heldout_width": 512, "pretrain_steps": 20000, "pretrain_batch": 128, "pretrain_lr": 1e-2,
                 "pretrain_warmup": 1000, "target_tokens": (4096, 16384, 65536),
                 "finetune_steps": 3000, "finetune_batch": 32, "finetune_lr": 3e-3, "finetune_warmup": 100,
+                "law_val_blocks": 1024, "patience": 8, "law_seeds": 1,
                 "eval_points": 128, "eval_even": 32},
     }

@@ -39,6 +39,7 @@ class Corpora:
     pretrain_val: torch.Tensor
     target: dict[str, torch.Tensor]  # domain -> training blocks of the largest target set
     target_val: dict[str, torch.Tensor]
+    law_val: dict[str, torch.Tensor]  # the larger target validation sets that locate the early stop
 
     def target_set(self, domain: str, tokens: int) -> torch.Tensor:
         """The first tokens / seq_len training blocks of ``domain`` (nested across sizes)."""
@@ -64,12 +65,15 @@ def build_corpora(cfg: Config, seed: int = 0) -> Corpora:
         raise ValueError(f"targets {sorted(overlap)} are also pretraining domains; a target must be held out")
     pretrain = {d: 1.0 for d in cfg.pretrain_domains}
     target_blocks = max(cfg.target_tokens) // cfg.seq_len
+    val = {d: _blocks({d: 1.0}, "val", tokenizer, cfg.seq_len, max(cfg.val_blocks, cfg.law_val_blocks), seed)
+           for d in cfg.targets}
     return Corpora(
         tokenizer=tokenizer,
         pretrain=_blocks(pretrain, "train", tokenizer, cfg.seq_len, cfg.pretrain_steps * cfg.pretrain_batch, seed),
         pretrain_val=_blocks(pretrain, "val", tokenizer, cfg.seq_len, cfg.val_blocks, seed),
         target={d: _blocks({d: 1.0}, "train", tokenizer, cfg.seq_len, target_blocks, seed) for d in cfg.targets},
-        target_val={d: _blocks({d: 1.0}, "val", tokenizer, cfg.seq_len, cfg.val_blocks, seed) for d in cfg.targets},
+        target_val={d: blocks[:cfg.val_blocks] for d, blocks in val.items()},
+        law_val={d: blocks[:cfg.law_val_blocks] for d, blocks in val.items()},
     )
 
 

@@ -3,13 +3,16 @@
 1. ``pretrain_sizes``: every model size on the pretraining mixture (kept in memory).
 2. ``finetune_grid``: every size x target x target-set size x injection fraction, the losses
    along each run (``trajectories``) and one summary row per run (``summarise``).
-3. ``fit_laws``: the forgetting law (both variants) and the target-loss law, fitted on all
-   sizes but ``cfg.heldout_width`` and tested on it.
+3. ``law_points``: the early stop of every run located in continuous time on a larger target
+   validation set, its forgetting averaged over pretraining seeds; ``fit_laws``: the forgetting
+   law (both variants) and the target-loss law fitted to them on all sizes but
+   ``cfg.heldout_width`` and tested on it.
 4. ``injection_knee``: forgetting and target loss against p, relative to p = 0.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 from atelier.studies.finetune_forgetting.config import Config
@@ -42,27 +45,99 @@ def finetune_grid(cfg: Config, corpora: Corpora, models: dict[int, Pretrained], 
         forgetting=pl.col("pretrain_loss") - pl.col("pretrain_loss").first().over(RUN))
 
 
+def continuous_early_stop(steps, target_loss, forgetting, half: int = 3) -> tuple[float, float]:
+    """The early stop of one run located between evaluated steps: (s*, forgetting at s*).
+
+    The target validation loss is fitted by a parabola in log(step) over its lowest evaluation and
+    the ``half`` evaluations either side; s* is the parabola's vertex (kept inside those points;
+    the lowest evaluated step if the parabola is not convex), and the forgetting at s* is
+    interpolated linearly in log(step) between the evaluations around it.
+
+    Why: at cpu scale the early stop of a small target set comes 8-15 steps into finetuning, so one
+    step is about 10% of the early-stop time, and the forgetting grows 10-40% per step there. The
+    lowest evaluated step snaps the early stop to that integer grid (the forgetting jumps with it),
+    and which integer wins is decided by tiny differences of a flat target loss. At the paper's
+    scale (thousands of steps to the early stop) the grid is negligibly fine; here the early stop
+    is located in continuous time instead.
+    """
+    steps, target_loss, forgetting = (np.asarray(v, float) for v in (steps, target_loss, forgetting))
+    if steps.ndim != 1 or not len(steps) == len(target_loss) == len(forgetting) or len(steps) < 1:
+        raise ValueError(f"need equal-length 1-d steps, target_loss and forgetting; got shapes {steps.shape}, "
+                         f"{target_loss.shape}, {forgetting.shape}")
+    if (steps <= 0).any() or (np.diff(steps) <= 0).any():
+        raise ValueError(f"steps must be positive and increasing, got {steps.tolist()}")
+    x = np.log(steps)
+    i = int(np.argmin(target_loss))
+    window = slice(max(0, i - half), min(len(x), i + half + 1))
+    xw = x[window]
+    vertex = x[i]
+    if len(xw) >= 3:
+        c2, c1, _ = np.polyfit(xw, target_loss[window], 2)
+        if c2 > 0:
+            vertex = float(np.clip(-c1 / (2 * c2), xw[0], xw[-1]))
+    return float(np.exp(vertex)), float(np.interp(vertex, x, forgetting))
+
+
 def summarise(trajectories: pl.DataFrame) -> pl.DataFrame:
     """One row per run: the pretraining loss before, the early-stopped checkpoint (lowest target
-    validation loss after step 0) and the end of finetuning."""
-    tuned = trajectories.filter(pl.col("step") > 0)
+    validation loss after step 0: best_step, target_best, forgetting), the same early stop located
+    in continuous time (``continuous_early_stop``: stop_step, forgetting_stop; the forgetting law's
+    points) and the end of finetuning."""
+    tuned = trajectories.filter(pl.col("step") > 0).sort("step")
     best = tuned.sort("target_loss").group_by(RUN, maintain_order=True).first()
-    last = tuned.sort("step").group_by(RUN, maintain_order=True).last()
+    last = tuned.group_by(RUN, maintain_order=True).last()
+    stops = pl.DataFrame(
+        [dict(zip(RUN, key)) | dict(zip(("stop_step", "forgetting_stop"), continuous_early_stop(
+            run["step"], run["target_loss"], run["forgetting"]))) for key, run in tuned.group_by(RUN)],
+        schema=tuned.select(RUN).schema | {"stop_step": pl.Float64, "forgetting_stop": pl.Float64})
     before = trajectories.filter(pl.col("step") == 0).select(*RUN, before="pretrain_loss",
                                                              target_before="target_loss")
     return (before
             .join(best.select(*RUN, best_step="step", target_best="target_loss", forgetting="forgetting"), on=RUN)
+            .join(stops, on=RUN)
             .join(last.select(*RUN, target_end="target_loss", forgetting_end="forgetting"), on=RUN)
             .sort(RUN))
 
 
-def fit_laws(cfg: Config, runs: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Per target domain: both forgetting-law variants and the target-loss law (over every p),
-    fitted on every width but cfg.heldout_width. Returns (parameters and errors per law,
-    predictions per run) with split = "fit" | "held out" and relative errors |pred - meas| / meas."""
+def law_points(cfg: Config, corpora: Corpora, models: dict[int, Pretrained],
+               seed: int = 0) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The forgetting law's points: every run of the grid again, stopped ``cfg.patience``
+    evaluations past its lowest target validation loss on ``corpora.law_val`` (cfg.law_val_blocks
+    blocks), the early stop located in continuous time (``continuous_early_stop``), for the
+    models of ``seed`` and of cfg.law_seeds - 1 more pretraining seeds (seed + 1, ...: another
+    initialisation and order of the same pretraining data, and another finetuning stream order).
+
+    Why: on a validation set of cfg.val_blocks blocks the early stop of these runs moves by about
+    a step (of 8-15) from one set to another, and the forgetting with it by 20-25%; the larger
+    set and the seed mean measure the early-stopped forgetting of a model size rather than that
+    of one validation set and one pretrained model.
+    Returns (one summary row per run and seed, the seed means per run: before, stop_step,
+    forgetting_stop, target_best and the seed spread forgetting_stop_sd)."""
+    summaries = []
+    for k in range(cfg.law_seeds):
+        sized = models if k == 0 else pretrain_sizes(cfg, corpora, seed + k)
+        runs = [finetune(cfg, sized[w], corpora, domain, tokens, p, seed + k, early_stop=True)
+                for w in cfg.widths for domain in cfg.targets for tokens in cfg.target_tokens for p in cfg.injection]
+        trajectories = pl.concat(runs).with_columns(
+            forgetting=pl.col("pretrain_loss") - pl.col("pretrain_loss").first().over(RUN))
+        summaries.append(summarise(trajectories).with_columns(seed=pl.lit(seed + k)))
+    per_seed = pl.concat(summaries)
+    means = per_seed.group_by(RUN).agg(
+        pl.col("before", "stop_step", "forgetting_stop", "target_best").mean(),
+        forgetting_stop_sd=pl.col("forgetting_stop").std(), seeds=pl.len()).sort(RUN)
+    return per_seed, means
+
+
+def fit_laws(cfg: Config, points: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Per target domain: both forgetting-law variants (on forgetting_stop, the forgetting at the
+    continuous early stop) and the target-loss law (on target_best), over every p, fitted on every
+    width but cfg.heldout_width. ``points``: one row per run (``law_points`` or ``summarise``).
+    Returns (parameters and errors per law, predictions per run) with split = "fit" | "held out"
+    and relative errors |pred - meas| / meas."""
     params, predictions = [], []
     for domain in cfg.targets:
-        rows = runs.filter(pl.col("domain") == domain).with_columns(
+        rows = points.filter(pl.col("domain") == domain).with_columns(
+            forgetting=pl.col("forgetting_stop"),
             split=pl.when(pl.col("width") == cfg.heldout_width).then(pl.lit("held out")).otherwise(pl.lit("fit")))
         positive = rows.filter(pl.col("forgetting") > 0)
         for variant in VARIANTS:

@@ -11,9 +11,11 @@ task. Two variants say how it moves the pretraining loss L_pt from its value bef
     additive:        L_pt(after) = L_pt(before) + f          (forgetting F = f nats)
     multiplicative:  L_pt(after) = L_pt(before) * (1 + f)    (forgetting F = L_pt(before) f)
 
-Both are fitted to the forgetting at the early-stopped checkpoint (the step of lowest target
-validation loss) in log space, log f against log F (additive) or log(F / L_pt(before))
-(multiplicative), and judged by the relative error of the predicted forgetting F.
+Both are fitted to the forgetting at the early-stopped checkpoint (lowest target validation
+loss) in log space, log f against log F (additive) or log(F / L_pt(before)) (multiplicative),
+and judged by the relative error of the predicted forgetting F. At cpu scale the early stop
+comes a few steps into finetuning, so it is located in continuous time, not on the integer
+step grid (experiments.continuous_early_stop says why).
 
 Target loss: E + A / N^alpha + B / D^beta on the early-stopped target loss
 (atelier.report.fit_scaling_law).

@@ -53,7 +53,7 @@ def pretrain(cfg: Config, corpora: Corpora, width: int, seed: int = 0) -> Pretra
                          schedule="cosine", min_lr_factor=0.1, log_every=max(1, cfg.pretrain_steps // 30),
                          val_every=max(1, cfg.pretrain_steps // 6), seed=seed)
     result = fit(config, model, NextTokenLoss(), loader(corpora.pretrain, cfg.pretrain_batch, shuffle=True, seed=seed),
-                 loader(corpora.pretrain_val, cfg.pretrain_batch), name=f"pretrain-w{width}")
+                 loader(corpora.pretrain_val, cfg.pretrain_batch), name=f"pretrain-w{width}-s{seed}")
     return Pretrained(width, model.num_params(), result.model, result.metrics)
 
 
@@ -68,10 +68,19 @@ def eval_steps(total: int, points: int, even: int | None = None) -> list[int]:
 
 
 class Trajectory(L.Callback):
-    """Evaluates the backbone on named validation sets after the listed optimizer steps."""
+    """Evaluates the backbone on named validation sets after the listed optimizer steps.
 
-    def __init__(self, steps: list[int], val_sets: dict[str, torch.Tensor], batch_size: int):
+    With ``patience``, training stops once ``patience`` evaluations in a row have not lowered
+    the ``monitor`` loss (early stopping: the run is then a prefix of the full-length run, since
+    the learning rate does not depend on the run's length after warmup).
+    """
+
+    def __init__(self, steps: list[int], val_sets: dict[str, torch.Tensor], batch_size: int,
+                 patience: int | None = None, monitor: str = "target_loss"):
+        if patience is not None and patience < 1:
+            raise ValueError(f"patience={patience} must be a positive number of evaluations or None")
         self.steps, self.val_sets, self.batch_size = set(steps), val_sets, batch_size
+        self.patience, self.monitor = patience, monitor
         self.rows: list[dict] = []
 
     def record(self, model: torch.nn.Module, step: int) -> None:
@@ -80,27 +89,39 @@ class Trajectory(L.Callback):
             row[name] = evaluate(model, NextTokenLoss(), loader(blocks, self.batch_size))["loss"]
         self.rows.append(row)
 
+    def stalled(self) -> bool:
+        """Whether the last ``patience`` evaluations all lie after the lowest ``monitor`` loss."""
+        losses = [row[self.monitor] for row in self.rows]
+        return self.patience is not None and len(losses) - 1 - int(np.argmin(losses)) >= self.patience
+
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
         if trainer.global_step in self.steps:
             self.record(pl_module.model, trainer.global_step)
+            trainer.should_stop = trainer.should_stop or self.stalled()
 
 
 def finetune(cfg: Config, base: Pretrained, corpora: Corpora, domain: str, tokens: int, p: float,
-             seed: int = 0) -> pl.DataFrame:
+             seed: int = 0, early_stop: bool = False) -> pl.DataFrame:
     """Finetune a copy of ``base`` on ``tokens`` unique tokens of ``domain`` with a fraction p of
     pretraining data injected; one row per evaluated step (step 0 = before finetuning) with the
-    pretraining and target validation losses (nats per token) and the epochs of target data seen."""
+    pretraining and target validation losses (nats per token) and the epochs of target data seen.
+
+    With ``early_stop`` the run only locates its early stop: the target loss is that of the larger
+    validation set ``corpora.law_val`` and training stops ``cfg.patience`` evaluations after its
+    lowest value (the rows are then those of the full run's first steps on that set)."""
     n = cfg.finetune_steps * cfg.finetune_batch
     stream, injected = finetune_stream(corpora.target_set(domain, tokens), corpora.pretrain, p, n, seed)
     model = copy.deepcopy(base.model)
+    target_val = (corpora.law_val if early_stop else corpora.target_val)[domain]
     curve = Trajectory(eval_steps(cfg.finetune_steps, cfg.eval_points, cfg.eval_even),
-                       {"pretrain_loss": corpora.pretrain_val, "target_loss": corpora.target_val[domain]},
-                       cfg.finetune_batch)
+                       {"pretrain_loss": corpora.pretrain_val, "target_loss": target_val}, cfg.finetune_batch,
+                       cfg.patience if early_stop else None)
     curve.record(model, 0)
     config = TrainConfig(steps=cfg.finetune_steps, lr=cfg.finetune_lr, warmup_steps=cfg.finetune_warmup,
                          schedule="constant", log_every=cfg.finetune_steps, seed=seed)
     fit(config, model, NextTokenLoss(), loader(stream, cfg.finetune_batch),
-        name=f"finetune-w{base.width}-{domain}-{tokens}-p{p:g}", callbacks=[curve])
+        name=f"finetune-w{base.width}-{domain}-{tokens}-p{p:g}-s{seed}{'-early-stop' if early_stop else ''}",
+        callbacks=[curve])
     target_seen = np.cumsum(~injected)  # target sequences seen after each slot
     blocks = tokens // cfg.seq_len
     return pl.DataFrame(curve.rows).with_columns(
