@@ -10,9 +10,9 @@ import pytest
 import torch
 from torch import nn
 
-from atelier.nn import Transformer, TransformerConfig
+from atelier.nn import Transformer, TransformerConfig, param_groups
 from atelier.studies.config import ConfigError
-from atelier.studies.trimodal_diffusion import (Config, choose_default, continuation_perplexity, fit_laws,
+from atelier.studies.trimodal_diffusion import (Config, build_model, choose_default, continuation_perplexity, fit_laws,
                                                 modality_losses, monotonicity, paired_margin, spread, train_budgets,
                                                 train_config, within_class_spread)
 from atelier.train import NextTokenLoss, TrainConfig, fit
@@ -69,6 +69,19 @@ def test_sde_and_plain_batch_configs_see_the_same_tokens():
     assert sde.steps == plain.steps == 120
     assert sde.lr == pytest.approx(base.lr * math.sqrt(2)) and plain.lr == base.lr
     assert sde.betas[0] == pytest.approx(1 - 2 * (1 - base.betas[0])) and plain.betas == base.betas
+
+
+def test_hidden_matrices_learn_at_hidden_lr_over_the_width_multiplier_and_the_rest_at_lr():
+    # CompleteP at depth = base depth: hidden LR = lr * hidden_lr * base_width / width; embeddings,
+    # unembedding and norm gains keep the base LR whatever the width.
+    cfg = Config().override(lr=0.01, hidden_lr=0.25, base_width=32)
+    for width in (32, 128):
+        groups = param_groups(build_model(cfg, 50, width, cfg.base_depth, seed=0), lr=cfg.lr)
+        lrs = {g["role"]: g["lr"] for g in groups}
+        assert lrs["attention"] == pytest.approx(0.01 * 0.25 * 32 / width)
+        assert lrs["mlp"] == pytest.approx(0.01 * 0.25 * 32 / width)
+        for role in ("embedding", "unembedding", "norm", "final_norm"):
+            assert lrs[role] == pytest.approx(0.01), role
 
 
 class Uniform(nn.Module):

@@ -2,8 +2,11 @@
 
 CompleteP (Dey et al. 2025) relative to base_width x base_depth scales init, residual branches,
 logits and per-group AdamW settings so that the learning rate tuned on the base transfers to
-every size of the scaling grid, as the paper does. The token embedding starts at unit scale.
-N, the size of a scaling law, counts the non-embedding parameters (Kaplan et al. 2020).
+every size of the scaling grid, as the paper does. Embeddings start at the init std of every
+matrix (cfg.embedding_std). Attention and MLP matrices learn at cfg.hidden_lr times the base LR,
+embeddings, norm gains and unembedding at the base LR (one LR for all by default; config.py has
+the measurement). N, the size of a scaling law, counts the non-embedding parameters (Kaplan et
+al. 2020).
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from atelier.studies.trimodal_diffusion.config import Config
 def parameterisation(cfg: Config) -> Parameterisation:
     return Parameterisation("completep", cfg.base_width, cfg.base_depth, init_std=cfg.init_std,
                             multipliers={"embedding": {"init": cfg.embedding_std / cfg.init_std},
-                                         "attention": {"mult": cfg.attention_mult}})
+                                         "attention": {"mult": cfg.attention_mult, "lr": cfg.hidden_lr},
+                                         "mlp": {"lr": cfg.hidden_lr}})
 
 
 def build_model(cfg: Config, vocab_size: int, width: int, depth: int, seed: int) -> Transformer:
