@@ -5,9 +5,10 @@ beside atelier's Lightning ``fit``: their ratio is Lightning's overhead.
 Per-step times come from differences (steps n2 minus n1, after one warm-up call that compiles),
 so start-up and compilation cancel; each is the median of ``REPEATS`` differences, the spread
 their range. Inside Lightning the clock runs from the second step to the end of training, since
-on a GPU the start of a ``fit`` call varies by more than the steps a difference spans. MFU divides the FLOPs one training step really executes (counted once by
-torch.utils.flop_counter: the masked-diffusion loss unembeds only the masked rows) by the
-measured matmul peak. Run alone as ``python -m bench.train_step [--dtype bf16] [--out DIR] [--quick]``.
+on a GPU the start of a ``fit`` call varies by more than the steps a difference spans. MFU
+divides the FLOPs one training step really executes (counted once by torch.utils.flop_counter:
+the masked-diffusion loss unembeds only the masked rows) by the measured matmul peak. Run alone
+as ``python -m bench.train_step [--dtype bf16] [--out DIR] [--quick] [--largest]``.
 """
 
 from __future__ import annotations
@@ -119,7 +120,7 @@ def per_step(seconds_of, n1: int, n2: int) -> tuple[float, float]:
     return times[len(times) // 2], times[-1] - times[0]
 
 
-def run(quick: bool = False, dtype: torch.dtype = torch.float32, out=None, largest: bool = False) -> list[dict]:
+def run(quick: bool = False, dtype: torch.dtype = torch.float32, largest: bool = False) -> list[dict]:
     import tempfile
 
     dev = device()

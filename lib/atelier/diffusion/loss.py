@@ -97,11 +97,10 @@ class MaskedDiffusionLoss:
         return self._noise_and_score(model, batch, generator)[0]
 
     def __call__(self, model, batch: dict):
-        fusable = hasattr(model, "lm_head") and hasattr(model, "output_scale")
-        if self.fused and not fusable:
-            raise ValueError(f"fused=True needs a model with lm_head and output_scale; {type(model).__name__} "
-                             "has not: use fused=False")
         if self.fused:
+            if not (hasattr(model, "lm_head") and hasattr(model, "output_scale")):
+                raise ValueError(f"fused=True needs a model with lm_head and output_scale; {type(model).__name__} "
+                                 "has not: use fused=False")
             t, masked, noisable, h = self._noise_and_encode(model, batch)
             row_weight = self.schedule.weight(t)[:, None].expand_as(masked)[masked]  # [M]: w(t) of each row's example
             total = linear_cross_entropy(h[masked], model.lm_head.weight, batch["tokens"][masked],
