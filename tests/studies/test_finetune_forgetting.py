@@ -13,7 +13,7 @@ from atelier.studies.finetune_forgetting import (
     Config, Corpora, ForgettingLaw, Trajectory, continuous_early_stop, eval_steps, finetune_stream, fit_forgetting,
     injection_knee, injection_mask, summarise, u_curve_depth,
 )
-from atelier.studies.finetune_forgetting.training import build_model
+from atelier.studies.finetune_forgetting.models import build_model, pretrain_steps
 
 
 @pytest.mark.parametrize("p", [0.0, 0.001, 0.01, 0.05, 0.5, 1.0])
@@ -215,3 +215,15 @@ def test_mup_sizes_scale_hidden_lr_from_the_base_width():
         assert lrs["attention"] == pytest.approx(cfg.base_width / width)
         assert lrs["mlp"] == pytest.approx(cfg.base_width / width)
         assert lrs["embedding"] == pytest.approx(1.0)
+
+
+def test_pretraining_budget_is_tokens_per_parameter():
+    """Each size pretrains on pretrain_tokens_per_param tokens per non-embedding parameter."""
+    cfg = Config.preset("cpu")
+    tokens_per_step = cfg.pretrain_batch * cfg.seq_len
+    steps = [pretrain_steps(cfg, w) for w in cfg.widths]
+    for width, n_steps in zip(cfg.widths, steps):
+        n_params = build_model(cfg, width, cfg.vocab_size).num_params()
+        assert abs(n_steps * tokens_per_step - cfg.pretrain_tokens_per_param * n_params) <= tokens_per_step / 2
+    assert steps == sorted(steps) and len(set(steps)) == len(steps)  # larger models train longer
+    assert pretrain_steps(cfg.override(pretrain_tokens_per_param=40.0), 64) == pytest.approx(2 * steps[-1], abs=1)

@@ -8,9 +8,9 @@ import torch
 
 from atelier import report
 from atelier.nn import Transformer
-from atelier.studies.finetune_forgetting import Config, Corpora, Pretrained, eval_steps, finetune
+from atelier.studies.finetune_forgetting import Config, Corpora, Pretrained, eval_steps, finetune, pretrain
 from atelier.studies.finetune_forgetting.data import loader
-from atelier.studies.finetune_forgetting.training import model_config
+from atelier.studies.finetune_forgetting.models import model_config, pretrain_steps
 from atelier.train import NextTokenLoss, evaluate
 
 
@@ -56,3 +56,19 @@ def test_early_stopped_run_is_a_prefix_of_the_full_run(tmp_path):
     assert stopped.equals(full.head(stopped.height))
     lowest = int(stopped["target_loss"].arg_min())
     assert stopped.height - 1 - lowest == cfg.patience
+
+
+def test_pretraining_reads_a_prefix_of_the_stream_and_refuses_a_short_one(tmp_path):
+    """A size trains on its own budget of the stream's first blocks; a stream shorter than the budget
+    is an error naming both, not a silently shorter pretraining."""
+    report.open_run("finetune_forgetting", tmp_path / "run")
+    cfg = Config.preset("smoke").override(seq_len=16, pretrain_batch=4, pretrain_tokens_per_param=0.03)
+    steps = pretrain_steps(cfg, 16)
+    g = torch.Generator().manual_seed(2)
+    blocks = lambda n: torch.randint(0, 64, (n, cfg.seq_len), generator=g)  # noqa: E731
+    corpora = lambda n: Corpora(tokenizer=types.SimpleNamespace(vocab_size=64), pretrain=blocks(n),  # noqa: E731
+                                pretrain_val=blocks(4), target={}, target_val={}, law_val={})
+    trained = pretrain(cfg, corpora(steps * cfg.pretrain_batch + 8), 16)
+    assert trained.metrics["step"].max() == steps
+    with pytest.raises(ValueError, match=f"{steps} steps of 4 blocks, but the stream holds {steps * 4 - 1}"):
+        pretrain(cfg, corpora(steps * cfg.pretrain_batch - 1), 16)

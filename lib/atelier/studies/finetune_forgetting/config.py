@@ -1,4 +1,4 @@
-"""Config of the finetuning-forgetting study: defaults are the cpu preset (about 25 CPU-minutes, one thread).
+"""Config of the finetuning-forgetting study: defaults are the cpu preset (about 27 CPU-minutes, one thread).
 
 The cpu preset finetunes for long on small target sets (8 and 16 sequences, seen hundreds of
 times): the paper's injection finding is about that regime, where the target set is learnt and
@@ -10,9 +10,13 @@ the paper's scale (thousands of steps to the early stop) dominate it here: the i
 (one step is ~10% of the early-stop time: the early stop is located in continuous time), the
 validation set that locates a flat minimum (32 blocks move it by about a step and the forgetting
 by 20-25%: law_val_blocks = 256) and the pretrained model (another seed moves the forgetting of a
-width by ~14%: law_seeds = 3, about 8 of the 25 CPU-minutes). What is left is the law's form:
-at widths 16-64 the early-stopped forgetting is flat (fortunes) or not monotone (python-stdlib)
-in N, so the held-out width is not predicted within 10% on python-stdlib.
+width by ~14%: law_seeds = 3, about 8 of the 27 CPU-minutes).
+
+Each size pretrains on 20 tokens per parameter, as the paper's sizes are trained compute-optimally:
+with one budget for all, the sizes ended close together and the early-stopped forgetting was flat
+in N. With it the forgetting falls with N, but flattens (muP, which transfers the finetuning LR, predicts
+a width-independent limit for wide models), and the law, which has no floor, misses the
+held-out width by about 20%.
 """
 
 from __future__ import annotations
@@ -40,11 +44,13 @@ class Config(StudyConfig):
     # for a model of base_width and transfer to every width (hidden-matrix LR * base_width / width)
     parameterisation: str = "mup"  # sp | mup
     base_width: int = 16
-    # pretraining: every size sees the same tokens once
-    pretrain_steps: int = 300
+    # pretraining: each size on pretrain_tokens_per_param tokens per non-embedding parameter (compute-optimal
+    # budgets, like the paper's models: a larger model is also longer trained), each block seen once, the budgets
+    # nested prefixes of one stream; warmup is pretrain_warmup_fraction of a size's steps, then cosine decay
+    pretrain_tokens_per_param: float = 20.0
     pretrain_batch: int = 32
     pretrain_lr: float = 3e-2
-    pretrain_warmup: int = 30
+    pretrain_warmup_fraction: float = 0.1
     # finetuning grid: unique target tokens x injection fraction, constant LR after a warmup
     target_tokens: tuple[int, ...] = (512, 1024)
     injection: tuple[float, ...] = (0.0, 0.001, 0.005, 0.01, 0.05)
@@ -66,14 +72,13 @@ class Config(StudyConfig):
     PRESETS: ClassVar[dict] = {
         "smoke": {"widths": (16, 32), "heldout_width": 32, "targets": ("python-stdlib",),
                   "target_tokens": (1024, 2048, 4096), "injection": (0.0, 0.01, 0.05), "val_blocks": 8,
-                  "pretrain_steps": 20, "pretrain_batch": 8, "pretrain_warmup": 2,
+                  "pretrain_tokens_per_param": 0.5, "pretrain_batch": 8,
                   "law_val_blocks": 16, "patience": 3, "law_seeds": 2,
                   "finetune_steps": 12, "finetune_batch": 8, "finetune_lr": 1e-2, "finetune_warmup": 2,
                   "eval_points": 4, "eval_even": 4},
         "gpu": {"targets": ("python-stdlib", "facts-documents", "fortunes"), "vocab_size": 4096, "seq_len": 256,
                 "val_blocks": 512, "widths": (128, 192, 256, 384, 512), "depth": 6, "head_dim": 64,
-                "heldout_width": 512, "pretrain_steps": 20000, "pretrain_batch": 128, "pretrain_lr": 1e-2,
-                "pretrain_warmup": 1000, "target_tokens": (4096, 16384, 65536),
+                "heldout_width": 512, "pretrain_batch": 128, "pretrain_lr": 1e-2, "target_tokens": (4096, 16384, 65536),
                 "finetune_steps": 3000, "finetune_batch": 32, "finetune_lr": 3e-3, "finetune_warmup": 100,
                 "law_val_blocks": 1024, "patience": 8, "law_seeds": 1,
                 "eval_points": 128, "eval_even": 32},

@@ -26,6 +26,7 @@ from torch.utils.data import DataLoader
 from atelier.data import Mixture, TextTokenizer, get_tokenizer
 from atelier.data.datamodule import BlockDataset, mixture_blocks
 from atelier.studies.finetune_forgetting.config import Config
+from atelier.studies.finetune_forgetting.models import pretrain_steps
 
 CHUNK_DOCS = 8  # documents tokenized per call: code and man pages are long, few are needed
 
@@ -65,11 +66,12 @@ def build_corpora(cfg: Config, seed: int = 0) -> Corpora:
         raise ValueError(f"targets {sorted(overlap)} are also pretraining domains; a target must be held out")
     pretrain = {d: 1.0 for d in cfg.pretrain_domains}
     target_blocks = max(cfg.target_tokens) // cfg.seq_len
+    stream_blocks = max(pretrain_steps(cfg, width) for width in cfg.widths) * cfg.pretrain_batch  # the largest budget
     val = {d: _blocks({d: 1.0}, "val", tokenizer, cfg.seq_len, max(cfg.val_blocks, cfg.law_val_blocks), seed)
            for d in cfg.targets}
     return Corpora(
         tokenizer=tokenizer,
-        pretrain=_blocks(pretrain, "train", tokenizer, cfg.seq_len, cfg.pretrain_steps * cfg.pretrain_batch, seed),
+        pretrain=_blocks(pretrain, "train", tokenizer, cfg.seq_len, stream_blocks, seed),
         pretrain_val=_blocks(pretrain, "val", tokenizer, cfg.seq_len, cfg.val_blocks, seed),
         target={d: _blocks({d: 1.0}, "train", tokenizer, cfg.seq_len, target_blocks, seed) for d in cfg.targets},
         target_val={d: blocks[:cfg.val_blocks] for d, blocks in val.items()},

@@ -1,6 +1,7 @@
 """Pretraining the model sizes, and finetuning one of them with losses tracked along the way.
 
-Every size pretrains on the same stream (one pass, warmup then cosine decay). A finetuning run
+Every size pretrains on a prefix of one stream, as long as its budget (models.pretrain_steps: one
+pass, warmup then cosine decay). A finetuning run
 starts from a copy of the pretrained weights and trains at a constant learning rate after a
 short warmup, so the weights at step s are those of a run stopped at s: evaluating the
 pretraining and target validation losses at a few steps of one run traces forgetting and
@@ -17,24 +18,11 @@ import numpy as np
 import polars as pl
 import torch
 
-from atelier.nn import Parameterisation, Transformer, TransformerConfig
+from atelier.nn import Transformer
 from atelier.studies.finetune_forgetting.config import Config
 from atelier.studies.finetune_forgetting.data import Corpora, finetune_stream, loader
+from atelier.studies.finetune_forgetting.models import build_model, pretrain_steps
 from atelier.train import NextTokenLoss, TrainConfig, evaluate, fit
-
-
-def model_config(cfg: Config, width: int, vocab_size: int) -> TransformerConfig:
-    if width % cfg.head_dim:
-        raise ValueError(f"width {width} is not a multiple of head_dim={cfg.head_dim}")
-    return TransformerConfig(vocab_size=vocab_size, width=width, depth=cfg.depth, n_heads=width // cfg.head_dim,
-                             max_len=cfg.seq_len)
-
-
-def build_model(cfg: Config, width: int, vocab_size: int) -> Transformer:
-    """The model of this width under cfg.parameterisation (relative to cfg.base_width), so the
-    pretraining and finetuning learning rates tuned at the base width hold for every size."""
-    return Transformer(model_config(cfg, width, vocab_size),
-                       Parameterisation(cfg.parameterisation, base_width=cfg.base_width))
 
 
 @dataclasses.dataclass
@@ -46,13 +34,19 @@ class Pretrained:
 
 
 def pretrain(cfg: Config, corpora: Corpora, width: int, seed: int = 0) -> Pretrained:
-    """Train the model of this width on the pretraining stream (each block once)."""
+    """Train the model of this width on the first ``pretrain_steps(cfg, width)`` batches of the
+    pretraining stream (each block once)."""
     torch.manual_seed(seed)
     model = build_model(cfg, width, corpora.tokenizer.vocab_size)
-    config = TrainConfig(steps=cfg.pretrain_steps, lr=cfg.pretrain_lr, warmup_steps=cfg.pretrain_warmup,
-                         schedule="cosine", min_lr_factor=0.1, log_every=max(1, cfg.pretrain_steps // 30),
-                         val_every=max(1, cfg.pretrain_steps // 6), seed=seed)
-    result = fit(config, model, NextTokenLoss(), loader(corpora.pretrain, cfg.pretrain_batch, shuffle=True, seed=seed),
+    steps = pretrain_steps(cfg, width)
+    if steps * cfg.pretrain_batch > corpora.pretrain.shape[0]:
+        raise ValueError(f"width {width} pretrains for {steps} steps of {cfg.pretrain_batch} blocks, but the stream "
+                         f"holds {corpora.pretrain.shape[0]} blocks (build the corpora with this config)")
+    config = TrainConfig(steps=steps, lr=cfg.pretrain_lr, warmup_steps=round(cfg.pretrain_warmup_fraction * steps),
+                         schedule="cosine", min_lr_factor=0.1, log_every=max(1, steps // 30),
+                         val_every=max(1, steps // 6), seed=seed)
+    stream = corpora.pretrain[:steps * cfg.pretrain_batch]
+    result = fit(config, model, NextTokenLoss(), loader(stream, cfg.pretrain_batch, shuffle=True, seed=seed),
                  loader(corpora.pretrain_val, cfg.pretrain_batch), name=f"pretrain-w{width}-s{seed}")
     return Pretrained(width, model.num_params(), result.model, result.metrics)
 
