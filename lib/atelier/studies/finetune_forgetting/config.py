@@ -14,9 +14,8 @@ width by ~14%: law_seeds = 3, about 8 of the 27 CPU-minutes).
 
 Each size pretrains on 20 tokens per parameter, as the paper's sizes are trained compute-optimally:
 with one budget for all, the sizes ended close together and the early-stopped forgetting was flat
-in N. With it the forgetting falls with N, but flattens (muP, which transfers the finetuning LR, predicts
-a width-independent limit for wide models), and the law, which has no floor, misses the
-held-out width by about 20%.
+in N. With it the forgetting falls with N, but not along one power law at these widths (it levels
+off from 48 to 64, then halves on fortunes at 96), so the law misses the held-out width by about 20%.
 """
 
 from __future__ import annotations
