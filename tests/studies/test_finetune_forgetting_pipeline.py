@@ -68,7 +68,9 @@ def test_pretraining_reads_a_prefix_of_the_stream_and_refuses_a_short_one(tmp_pa
     blocks = lambda n: torch.randint(0, 64, (n, cfg.seq_len), generator=g)  # noqa: E731
     corpora = lambda n: Corpora(tokenizer=types.SimpleNamespace(vocab_size=64), pretrain=blocks(n),  # noqa: E731
                                 pretrain_val=blocks(4), target={}, target_val={}, law_val={})
-    trained = pretrain(cfg, corpora(steps * cfg.pretrain_batch + 8), 16)
+    stream = corpora(steps * cfg.pretrain_batch)
+    poison = torch.full((8, cfg.seq_len), 64)  # past the vocabulary: reading one of these blocks would raise
+    trained = pretrain(cfg, Corpora(**{**vars(stream), "pretrain": torch.cat([stream.pretrain, poison])}), 16)
     assert trained.metrics["step"].max() == steps
     with pytest.raises(ValueError, match=f"{steps} steps of 4 blocks, but the stream holds {steps * 4 - 1}"):
         pretrain(cfg, corpora(steps * cfg.pretrain_batch - 1), 16)
