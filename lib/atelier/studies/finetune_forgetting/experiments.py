@@ -37,9 +37,11 @@ def pretraining_curves(models: dict[int, Pretrained]) -> pl.DataFrame:
     ])
 
 
-def finetune_grid(cfg: Config, corpora: Corpora, models: dict[int, Pretrained], seed: int = 0) -> pl.DataFrame:
-    """Losses along every finetuning run, with forgetting = pretrain_loss - its value at step 0."""
-    runs = [finetune(cfg, models[w], corpora, domain, tokens, p, seed)
+def finetune_grid(cfg: Config, corpora: Corpora, models: dict[int, Pretrained], seed: int = 0,
+                  early_stop: bool = False) -> pl.DataFrame:
+    """Losses along every finetuning run, with forgetting = pretrain_loss - its value at step 0
+    (with ``early_stop``, each run only up to its early stop: ``finetune``)."""
+    runs = [finetune(cfg, models[w], corpora, domain, tokens, p, seed, early_stop=early_stop)
             for w in cfg.widths for domain in cfg.targets for tokens in cfg.target_tokens for p in cfg.injection]
     return pl.concat(runs).with_columns(
         forgetting=pl.col("pretrain_loss") - pl.col("pretrain_loss").first().over(RUN))
@@ -116,10 +118,7 @@ def law_points(cfg: Config, corpora: Corpora, models: dict[int, Pretrained],
     summaries = []
     for k in range(cfg.law_seeds):
         sized = models if k == 0 else pretrain_sizes(cfg, corpora, seed + k)
-        runs = [finetune(cfg, sized[w], corpora, domain, tokens, p, seed + k, early_stop=True)
-                for w in cfg.widths for domain in cfg.targets for tokens in cfg.target_tokens for p in cfg.injection]
-        trajectories = pl.concat(runs).with_columns(
-            forgetting=pl.col("pretrain_loss") - pl.col("pretrain_loss").first().over(RUN))
+        trajectories = finetune_grid(cfg, corpora, sized, seed + k, early_stop=True)
         summaries.append(summarise(trajectories).with_columns(seed=pl.lit(seed + k)))
     per_seed = pl.concat(summaries)
     means = per_seed.group_by(RUN).agg(
