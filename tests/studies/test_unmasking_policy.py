@@ -77,6 +77,17 @@ def test_prefix_sum_is_the_running_sum_of_the_digits_mod_10():
         data.generate_task("prefix_sum", 1, 0, 0)
 
 
+def test_agreement_accepts_any_digit_repeated_to_the_prompted_length_and_nothing_else():
+    frame = data.examples({"agreement": 5}, ["agreement"], 200, seed=3)
+    assert set(frame["prompt"]) == {"any:5="}
+    assert set(frame["target"]) == {str(d) * 5 for d in range(10)}  # training draws every digit
+    every = [str(d) * 5 for d in range(10)]
+    assert all(data.check_task(answer, {"task": "agreement", "prompt": "any:5="}) for answer in every)
+    for wrong in ("77787", "7777", "777777", "aaaaa", "", "7777\u0667"):
+        assert not data.check_task(wrong, {"task": "agreement", "prompt": "any:5="}), wrong
+    assert data.check_task("333", {"task": "agreement", "prompt": "any:3="})
+
+
 def test_judge_accepts_the_answer_and_rejects_changes():
     frame = reversal(3)
     tokens = data.encode(frame, P, L)["tokens"]
@@ -309,6 +320,25 @@ def test_gap_se_is_the_spread_of_the_gap_over_bootstrap_replicates():
     assert np.isnan(fronts.gap_se(pts.filter(pl.col("replicate") == 0), "a", "b"))
 
 
+def test_degradation_is_the_drop_of_the_strongest_gap_with_its_bootstrap_error():
+    from atelier.studies.unmasking_policy.claims import degradation
+
+    def points(policy_lead, threshold_lead):  # per replicate: policy and threshold above random by these
+        rows = []
+        for r, (p, t) in enumerate(zip(policy_lead, threshold_lead)):
+            for method, lead in (("random", 0.0), ("threshold", t), ("policy", p)):
+                rows += [(method, r, 1.0, 0.5 + lead), (method, r, 3.0, 0.7 + lead)]
+        return pl.DataFrame(rows, schema=["method", "replicate", "nfe", "accuracy"],
+                            orient="row").with_columns(task=pl.lit("all"))
+    # in domain the policy leads the threshold rule by 0.02 (replicates: 0.01, 0.03, 0.02); out of domain it
+    # trails it by 0.01 (replicates: -0.02, 0.0, -0.01), and random is then the weaker heuristic
+    in_domain = points([0.12, 0.11, 0.13, 0.12], [0.10] * 4)
+    ood = points([0.19, 0.18, 0.20, 0.19], [0.20] * 4)
+    value, se = degradation(in_domain, ood)
+    assert value == pytest.approx(0.02 - (-0.01))
+    assert se == pytest.approx(np.std([0.01 + 0.02, 0.03 - 0.0, 0.02 + 0.01], ddof=1))
+
+
 def test_config_presets_and_bad_tasks():
     from atelier.studies.unmasking_policy import config
     assert config.ALL_TASKS == data.ALL_TASKS
@@ -317,3 +347,36 @@ def test_config_presets_and_bad_tasks():
         Config(train_tasks=("addition", "division"))
     with pytest.raises(ValueError, match="must not be one of"):
         Config(ood_task="addition")
+    with pytest.raises(ValueError, match="dllm_pass_accuracy"):
+        Config(dllm_pass_accuracy=1.5)
+
+
+def test_task_accuracy_grades_an_exact_dllm_right_and_an_untrained_one_wrong():
+    from types import SimpleNamespace
+
+    from atelier.studies.unmasking_policy import experiments
+    cfg = SimpleNamespace(difficulties=DIFF, buffer=L)
+    exact = experiments.task_accuracy(ReversalOracle(), cfg, P, seed=0)
+    untrained = experiments.task_accuracy(tiny_dllm(), cfg, P, seed=0)
+    assert exact.to_dicts() == [{"task": "reversal", "accuracy": 1.0}]
+    assert untrained["accuracy"].to_list() == [0.0]
+
+
+def test_train_dllm_redraws_the_seed_until_the_dllm_has_learnt_every_task(monkeypatch):
+    from atelier.studies.unmasking_policy import dllm, experiments
+    cfg = Config.preset("smoke").override(dllm_pass_accuracy=0.5, dllm_attempts=3)
+    stride = experiments.RETRY_SEED_STRIDE
+    learns = {7 + 2 * stride}  # only the third seed learns
+    monkeypatch.setattr(experiments.dllm, "train", lambda cfg, model, plen, seed, name: pl.DataFrame(
+        {"step": [1], "loss": [1.0], "model": [name]}))
+    monkeypatch.setattr(experiments, "task_accuracy", lambda model, cfg, plen, seed: pl.DataFrame(
+        {"task": ["addition", "sorting"], "accuracy": [0.9 if seed in learns else 0.4, 1.0]}))
+    plen = data.prompt_len(cfg.difficulties)
+    model, curve, attempts = experiments.train_dllm(cfg, "B", 32, 1, plen, seed=7)
+    assert attempts["seed"].unique(maintain_order=True).to_list() == [7, 7 + stride, 7 + 2 * stride]
+    assert attempts.filter(pl.col("kept"))["seed"].unique().to_list() == [7 + 2 * stride]
+    kept = dllm.build(cfg, 32, 1, plen, 7 + 2 * stride)  # the model returned is the one of the kept seed
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), kept.state_dict().values()))
+    assert curve["params"][0] == kept.num_params()
+    with pytest.raises(RuntimeError, match=r"did not learn every task .* in 2 seeds.*dllm_attempts"):
+        experiments.train_dllm(cfg.override(dllm_attempts=2), "B", 32, 1, plen, seed=7)

@@ -9,7 +9,7 @@ from atelier.data.tasks import TASKS
 from atelier.studies.config import StudyConfig
 
 # atelier.data.tasks' tasks and the study's own (data.STUDY_TASKS; the runner loads this module alone)
-ALL_TASKS = (*TASKS, "prefix_sum")
+ALL_TASKS = (*TASKS, "prefix_sum", "agreement")
 ADVANTAGES = ("std", "centre")  # GRPO's group advantages: (R - mean) / std, or R - mean (Dr. GRPO)
 
 
@@ -17,11 +17,13 @@ ADVANTAGES = ("std", "centre")  # GRPO's group advantages: (R - mean) / std, or 
 class Config(StudyConfig):
     # the tasks: answers of fixed length in a buffer of `buffer` positions (answer, then eos)
     train_tasks: tuple[str, ...] = ("addition", "sorting")  # the policy's domain (and the dLLMs')
-    ood_task: str = "reversal"  # also learnt by the dLLMs, never seen by the policy (gpu: data.STUDY_TASKS' prefix_sum)
+    # the held-out task: learnt by the dLLMs, never seen by the policy; data.STUDY_TASKS' agreement (any digit n times:
+    # the rules differ on it) at cpu, prefix_sum (running sums: the order matters) at gpu
+    ood_task: str = "agreement"
     difficulties: dict = dataclasses.field(
-        default_factory=lambda: {"addition": 4, "sorting": 4, "reversal": 5})  # answers of 5, 7, 5 tokens
+        default_factory=lambda: {"addition": 4, "sorting": 4, "agreement": 5})  # answers of 5, 7, 5 tokens
     task_weights: dict = dataclasses.field(
-        default_factory=lambda: {"addition": 4, "sorting": 1, "reversal": 1})  # shares of each dLLM batch
+        default_factory=lambda: {"addition": 4, "sorting": 1, "agreement": 1})  # shares of each dLLM batch
     buffer: int = 8  # generation length L; transfer doubles it
     # the dLLMs (bidirectional, masked diffusion, trained on buffers of L..2L)
     width: int = 64
@@ -36,6 +38,8 @@ class Config(StudyConfig):
     dllm_warmup: int = 50
     dllm_min_lr: float = 0.5  # final LR as a fraction of the peak (cosine): addition needs many steps at a high LR
     noise_schedule: str = "linear"
+    dllm_pass_accuracy: float = 0.5  # a dLLM has learnt its tasks when it answers this share of each (1 token per step)
+    dllm_attempts: int = 3  # seeds tried per dLLM before giving up (experiments.train_dllm)
     # the environment and GRPO
     reward_lambda: float = 0.05  # R = correct * (1 + lambda * (1 - NFE / L)) in the gymnasium env (and GRPO if not tied)
     tie_lambda: bool = True  # GRPO: lambda = L * (1 - tau) at operating threshold tau (grpo.tied_lambda)
@@ -62,7 +66,7 @@ class Config(StudyConfig):
     torch_threads: int = 1  # CPU threads (0: torch's default); 1 suits small models on shared cores
 
     PRESETS: ClassVar[dict] = {
-        "smoke": {"width": 32, "depth": 2, "head_dim": 16, "second_width": 32, "second_depth": 1, "dllm_steps": 20,
+        "smoke": {"dllm_pass_accuracy": 0.0, "width": 32, "depth": 2, "head_dim": 16, "second_width": 32, "second_depth": 1, "dllm_steps": 20,
                   "dllm_batch": 24, "dllm_warmup": 2, "grpo_iterations": 3, "grpo_prompts": 4, "grpo_group": 4,
                   "grpo_epochs": 1, "eval_examples": 16, "topk_ks": (1, 8), "random_ks": (1, 8),
                   "taus": (0.5, 0.9), "factors": (1.0, 4.0), "bootstrap": 5},
@@ -85,5 +89,8 @@ class Config(StudyConfig):
             raise ValueError(f"ood_task={self.ood_task!r} must not be one of train_tasks={self.train_tasks}")
         if self.grpo_advantage not in ADVANTAGES:
             raise ValueError(f"grpo_advantage={self.grpo_advantage!r}: valid values are {ADVANTAGES}")
+        if not 0.0 <= self.dllm_pass_accuracy <= 1.0 or self.dllm_attempts < 1:
+            raise ValueError(f"dllm_pass_accuracy={self.dllm_pass_accuracy} must lie in [0, 1] and "
+                             f"dllm_attempts={self.dllm_attempts} be at least 1")
         if self.block < 1 or self.block > self.buffer:
             raise ValueError(f"block={self.block} must lie in [1, buffer={self.buffer}]")

@@ -16,6 +16,19 @@ Answer digit j depends on every digit before it in the answer: filled left to ri
 the previous one plus one prompt digit; filled at once, each must sum j + 1 prompt digits. So
 the unmasking order matters, and the dependencies run left to right, the opposite of
 addition's carries.
+
+and one task with many correct answers, agreement: any digit, written n times,
+
+    agreement   "any:5=" -> "77777" (or "00000", ..., "99999"; training draws the digit uniformly)
+
+The first digit is a free choice and every other must agree with it, as a variable's name in
+code is free where it is declared and fixed wherever it is used. A model that has learnt it is
+sure of nothing until one digit is unmasked and of everything after: unmasked one at a time, in
+any order, it is always right. Digits unmasked in the same step are each position's own most
+likely digit (greedy proposals), chosen by whatever slight preferences the model has left at
+each position: they agree only where those preferences happen to coincide (for some models,
+never; for others, always). Where they do not, a rule that unmasks only confident positions
+beyond the first solves the task, and a rule that unmasks blindly does not.
 """
 
 from __future__ import annotations
@@ -41,7 +54,21 @@ def _solve_prefix_sum(prompt: str) -> str:
     return "".join(str(sum(digits[:j + 1]) % 10) for j in range(len(digits)))
 
 
-STUDY_TASKS = {"prefix_sum": (_prefix_sum, _solve_prefix_sum)}  # name -> (generator(rng, difficulty), solver)
+def _agreement(rng: random.Random, length: int) -> tuple[str, str]:
+    return f"any:{length}=", str(rng.randrange(10)) * length
+
+
+def _check_agreement(prediction: str, prompt: str) -> bool:
+    length = int(re.fullmatch(r"any:(\d+)=", prompt).group(1))
+    return len(prediction) == length and prediction.isdigit() and prediction.isascii() and len(set(prediction)) == 1
+
+
+def _check_prefix_sum(prediction: str, prompt: str) -> bool:
+    return prediction == _solve_prefix_sum(prompt)
+
+
+# name -> (generator(rng, difficulty) -> (prompt, one correct answer), checker(prediction, prompt))
+STUDY_TASKS = {"prefix_sum": (_prefix_sum, _check_prefix_sum), "agreement": (_agreement, _check_agreement)}
 ALL_TASKS = (*TASKS, *STUDY_TASKS)
 
 
@@ -58,9 +85,9 @@ def generate_task(task: str, n: int, seed: int, difficulty: int) -> pl.DataFrame
 
 
 def check_task(prediction: str, example: dict) -> bool:
-    """Whether prediction answers example exactly, the answer recomputed from the prompt."""
+    """Whether prediction answers example (recomputed from the prompt, never from the stored target)."""
     if example["task"] in STUDY_TASKS:
-        return prediction.strip() == STUDY_TASKS[example["task"]][1](example["prompt"])
+        return STUDY_TASKS[example["task"]][1](prediction.strip(), example["prompt"])
     return check(prediction, example)
 
 

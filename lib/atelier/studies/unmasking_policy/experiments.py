@@ -19,27 +19,64 @@ from atelier.studies.unmasking_policy.env import UnmaskingEnv
 from atelier.studies.unmasking_policy.policy import UnmaskingPolicy
 
 
+RETRY_SEED_STRIDE = 1000  # attempt a of a dLLM drawn from seed seed + a * RETRY_SEED_STRIDE
+CHECK_EXAMPLES = 256  # per task, for the check that a dLLM has learnt its tasks
+
+
 @dataclasses.dataclass
 class Setup:
     cfg: object
     seed: int
     prompt_len: int
     models: dict  # "A" (main) and "B" (second size and seed) -> trained dLLM
-    curves: pl.DataFrame  # model, step, loss
+    curves: pl.DataFrame  # model, step, loss, params (the kept attempts)
+    attempts: pl.DataFrame  # model, seed, task, accuracy, kept: every dLLM trained, checked on its tasks
+
+
+def task_accuracy(model, cfg, prompt_len: int, seed: int) -> pl.DataFrame:
+    """Accuracy (task, accuracy) of model on CHECK_EXAMPLES fresh examples of every task it learnt,
+    one token per step, most confident first (seeds apart from training's and evaluation's)."""
+    frame = data.examples(cfg.difficulties, list(cfg.difficulties), CHECK_EXAMPLES, seed=-1_000_000 - seed)
+    result = fronts.run_rule(model, frame, prompt_len, cfg.buffer, None, seed, method="topk", k=1)
+    return result.group_by("task", maintain_order=True).agg(accuracy=pl.col("correct").mean())
+
+
+def train_dllm(cfg, name: str, width: int, depth: int, prompt_len: int, seed: int):
+    """dLLM `name` trained from seed; if it has not learnt every task (accuracy below
+    cfg.dllm_pass_accuracy on one of them), trained again from seed + RETRY_SEED_STRIDE, up to
+    cfg.dllm_attempts seeds. Small models learn multi-digit addition suddenly, after a plateau
+    whose length depends on the seed, and one stuck on the plateau is no environment for the
+    policy. Returns (model, curve, attempts)."""
+    attempts = []
+    for attempt in range(cfg.dllm_attempts):
+        model_seed = seed + attempt * RETRY_SEED_STRIDE
+        model = dllm.build(cfg, width, depth, prompt_len, model_seed)
+        curve = dllm.train(cfg, model, prompt_len, model_seed, f"dllm-{name}")
+        accuracy = task_accuracy(model, cfg, prompt_len, model_seed)
+        learnt = accuracy["accuracy"].min() >= cfg.dllm_pass_accuracy
+        attempts.append(accuracy.with_columns(model=pl.lit(name), seed=pl.lit(model_seed), kept=pl.lit(learnt)))
+        if learnt:
+            return model, curve.with_columns(params=pl.lit(model.num_params())), pl.concat(attempts)
+    tried = pl.concat(attempts).select("seed", "task", "accuracy").to_dicts()
+    raise RuntimeError(f"dLLM {name} ({width} x {depth}) did not learn every task to accuracy "
+                       f"{cfg.dllm_pass_accuracy} in {cfg.dllm_attempts} seeds: {tried}; train longer (dllm_steps="
+                       f"{cfg.dllm_steps}), allow more attempts (dllm_attempts) or lower dllm_pass_accuracy")
 
 
 def prepare(cfg, seed: int) -> Setup:
-    """Train dLLM A (width x depth, seed) and dLLM B (second size, seed + 1)."""
+    """Train dLLM A (width x depth, seed) and dLLM B (second size, seed + 1), each redrawn until it
+    has learnt its tasks (train_dllm)."""
     if cfg.torch_threads:
         torch.set_num_threads(cfg.torch_threads)
     prompt_len = data.prompt_len(cfg.difficulties)
-    models, curves = {}, []
+    models, curves, attempts = {}, [], []
     for name, width, depth, model_seed in (("A", cfg.width, cfg.depth, seed),
                                            ("B", cfg.second_width, cfg.second_depth, seed + 1)):
-        models[name] = dllm.build(cfg, width, depth, prompt_len, model_seed)
-        curves.append(dllm.train(cfg, models[name], prompt_len, model_seed, f"dllm-{name}")
-                      .with_columns(params=pl.lit(models[name].num_params())))
-    return Setup(cfg, seed, prompt_len, models, pl.concat(curves))
+        models[name], curve, tried = train_dllm(cfg, name, width, depth, prompt_len, model_seed)
+        curves.append(curve)
+        attempts.append(tried)
+    return Setup(cfg, seed, prompt_len, models, pl.concat(curves),
+                 pl.concat(attempts).select("model", "seed", "task", "accuracy", "kept"))
 
 
 def eval_frame(setup: Setup, tasks) -> pl.DataFrame:

@@ -77,11 +77,20 @@ def observed(points: pl.DataFrame) -> pl.DataFrame:
     return points.filter(pl.col("replicate") == 0) if "replicate" in points.columns else points
 
 
+def replicates(points: pl.DataFrame) -> list[pl.DataFrame]:
+    """The points of each bootstrap resample (replicates 1, 2, ...), without the replicate column."""
+    reps = [r for r in points["replicate"].unique().sort().to_list() if r > 0] if "replicate" in points.columns else []
+    return [points.filter(pl.col("replicate") == r).drop("replicate") for r in reps]
+
+
+def spread(values) -> float:
+    """Standard deviation of a statistic over bootstrap replicates: its standard error (nan under two)."""
+    return float(np.std(values, ddof=1)) if len(values) > 1 else float("nan")
+
+
 def gap_se(points: pl.DataFrame, method_a: str, method_b: str) -> float:
     """Standard error of gap(a, b): its standard deviation over the bootstrap replicates (nan if none)."""
-    reps = [r for r in points["replicate"].unique().sort().to_list() if r > 0] if "replicate" in points.columns else []
-    values = [gap(points.filter(pl.col("replicate") == r).drop("replicate"), method_a, method_b) for r in reps]
-    return float(np.std(values, ddof=1)) if len(values) > 1 else float("nan")
+    return spread([gap(rep, method_a, method_b) for rep in replicates(points)])
 
 
 def envelope(nfe, accuracy) -> tuple[np.ndarray, np.ndarray]:
