@@ -66,8 +66,8 @@ class Config(StudyConfig):
     torch_threads: int = 1  # CPU threads (0: torch's default); 1 suits small models on shared cores
 
     PRESETS: ClassVar[dict] = {
-        "smoke": {"dllm_pass_accuracy": 0.0, "width": 32, "depth": 2, "head_dim": 16, "second_width": 32, "second_depth": 1, "dllm_steps": 20,
-                  "dllm_batch": 24, "dllm_warmup": 2, "grpo_iterations": 3, "grpo_prompts": 4, "grpo_group": 4,
+        "smoke": {"width": 32, "depth": 2, "head_dim": 16, "second_width": 32, "second_depth": 1, "dllm_steps": 20,
+                  "dllm_pass_accuracy": 0.0, "dllm_batch": 24, "dllm_warmup": 2, "grpo_iterations": 3, "grpo_prompts": 4, "grpo_group": 4,
                   "grpo_epochs": 1, "eval_examples": 16, "topk_ks": (1, 8), "random_ks": (1, 8),
                   "taus": (0.5, 0.9), "factors": (1.0, 4.0), "bootstrap": 5},
         "gpu": {"width": 384, "depth": 8, "head_dim": 64, "second_width": 256, "second_depth": 6,
