@@ -33,12 +33,17 @@ class Setup:
     attempts: pl.DataFrame  # model, seed, task, accuracy, kept: every dLLM trained, checked on its tasks
 
 
+def accuracy_by_task(model, frame: pl.DataFrame, prompt_len: int, buffer: int, seed: int, **rule) -> pl.DataFrame:
+    """(task, accuracy) of model on the examples of frame, unmasked by sample() rule `rule`."""
+    result = fronts.run_rule(model, frame, prompt_len, buffer, None, seed, **rule)
+    return result.group_by("task", maintain_order=True).agg(accuracy=pl.col("correct").mean())
+
+
 def task_accuracy(model, cfg, prompt_len: int, seed: int) -> pl.DataFrame:
     """Accuracy (task, accuracy) of model on CHECK_EXAMPLES fresh examples of every task it learnt,
     one token per step, most confident first (seeds apart from training's and evaluation's)."""
     frame = data.examples(cfg.difficulties, list(cfg.difficulties), CHECK_EXAMPLES, seed=-1_000_000 - seed)
-    result = fronts.run_rule(model, frame, prompt_len, cfg.buffer, None, seed, method="topk", k=1)
-    return result.group_by("task", maintain_order=True).agg(accuracy=pl.col("correct").mean())
+    return accuracy_by_task(model, frame, prompt_len, cfg.buffer, seed, method="topk", k=1)
 
 
 def train_dllm(cfg, name: str, width: int, depth: int, prompt_len: int, seed: int):
@@ -93,8 +98,7 @@ def order_dependence(setup: Setup) -> pl.DataFrame:
         for label, kwargs in (("confidence order, 1 per step", {"method": "topk", "k": 1}),
                               ("random order, 1 per step", {"method": "random", "k": 1}),
                               ("all at once", {"method": "topk", "k": cfg.buffer})):
-            result = fronts.run_rule(model, frame, setup.prompt_len, cfg.buffer, None, setup.seed, **kwargs)
-            rows.append(result.group_by("task", maintain_order=True).agg(accuracy=pl.col("correct").mean())
+            rows.append(accuracy_by_task(model, frame, setup.prompt_len, cfg.buffer, setup.seed, **kwargs)
                         .with_columns(model=pl.lit(name), decoding=pl.lit(label)))
     return pl.concat(rows).select("model", "task", "decoding", "accuracy")
 
