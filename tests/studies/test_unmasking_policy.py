@@ -39,6 +39,27 @@ class ReversalOracle(nn.Module):
         return torch.nn.functional.one_hot(target, len(data.VOCAB)).float() * margin[None, :, None]
 
 
+class RightFirstOracle(nn.Module):
+    """Reversal's answer, except that letters 0 and 1 are proposed right only once the position to
+    their right is unmasked (else a wrong letter, as confidently), with confidence falling left to
+    right: the most confident position is the wrong one to write first."""
+
+    def __init__(self):
+        super().__init__()
+        self.dummy = nn.Parameter(torch.zeros(()))
+
+    def forward(self, x):
+        B, T = x.shape
+        target = torch.full((B, T), data.VOCAB.eos_id)
+        for j in range(DIFF["reversal"]):
+            ready = (x[:, P + j + 1] != data.VOCAB.mask_id) | (j >= 2)
+            letter = x[:, P - 2 - j]
+            other = torch.where(letter == data.VOCAB.ids["a"], data.VOCAB.ids["b"], data.VOCAB.ids["a"])
+            target[:, P + j] = torch.where(ready, letter, other)
+        margin = torch.tensor([8.0 - max(j - P, 0) * 0.5 for j in range(T)])
+        return torch.nn.functional.one_hot(target, len(data.VOCAB)).float() * margin[None, :, None]
+
+
 def reversal(n=5, seed=0):
     return data.examples(DIFF, ["reversal"], n, seed)
 
@@ -158,7 +179,8 @@ def test_policy_rule_in_the_sampler_matches_the_greedy_policy_in_the_env():
         obs = env.reset(data.masked_prompts(frame, P, L), lambda t: data.judge(t, frame, P))
         shift = float(policy(obs["confidence"], obs["mask"], obs["progress"], tau).median())  # about half at first
         policy.head.bias.data -= shift
-        run_env(env, frame, lambda obs: policy(obs["confidence"], obs["mask"], obs["progress"], tau) > 0)
+        run_env(env, frame, lambda obs: policy.choose(policy(obs["confidence"], obs["mask"], obs["progress"], tau),
+                                                      obs["mask"], greedy=True, confidence=obs["confidence"])[0])
     tokens, nfe = sample(model, data.masked_prompts(frame, P, L), mask_id=data.VOCAB.mask_id,
                          method=PolicyRule(policy, P, tau=0.5))
     assert torch.equal(env.x, tokens) and torch.equal(env.nfe, nfe)
@@ -183,11 +205,70 @@ def test_untrained_policy_is_the_threshold_rule(tau):
 
 def test_log_prob_is_the_bernoulli_log_likelihood_of_masked_decisions():
     torch.manual_seed(0)
-    policy = UnmaskingPolicy(width=16, n_heads=2)
-    logits, action = torch.randn(3, L), torch.rand(3, L) < 0.5
+    policy = UnmaskingPolicy(width=16, n_heads=2, max_logit=3.0)
+    score, action = torch.randn(3, L) * 4, torch.rand(3, L) < 0.5
     mask = torch.rand(3, L) < 0.7
-    expected = torch.distributions.Bernoulli(logits=logits).log_prob(action.float()) * mask
-    assert torch.allclose(policy.log_prob(logits, action, mask), expected, atol=1e-6)
+    bounded = 3.0 * torch.tanh(score / 3.0)
+    expected = torch.distributions.Bernoulli(logits=bounded).log_prob(action.float()) * mask
+    assert torch.allclose(policy.log_prob(score, action, mask), expected, atol=1e-6)
+
+
+def test_choose_falls_back_on_the_policys_own_top_position():
+    policy = UnmaskingPolicy(width=16, n_heads=2)
+    score = torch.tensor([[-1.0, -3.0, -0.5, 4.0], [2.0, -1.0, 0.5, -2.0], [-2.0, -4.0, -3.0, -1.0]])
+    mask = torch.tensor([[True, True, True, False], [False, True, False, True], [True, True, True, True]])
+    action, fallback = policy.choose(score, mask, greedy=True)
+    # row 0: nothing masked is above 0 -> the masked argmax (position 2, not the unmasked 3); row 1: likewise
+    # position 1 (the 2.0 at 0 is not masked); row 2: position 3
+    expected = torch.zeros(3, 4, dtype=torch.bool)
+    expected[0, 2] = expected[1, 1] = expected[2, 3] = True
+    assert torch.equal(action, expected) and torch.equal(fallback, expected)
+    above = torch.tensor([[0.5, -1.0, 2.0, -3.0]])
+    action, fallback = policy.choose(above, torch.ones(1, 4, dtype=torch.bool), greedy=True)
+    assert action.tolist() == [[True, False, True, False]] and not fallback.any()
+    tied = torch.tensor([[-1.0, -1.0, -1.0]])  # ties (clamped log-odds) go to the larger confidence
+    _, fallback = policy.choose(tied, torch.ones(1, 3, dtype=torch.bool), greedy=True,
+                                confidence=torch.tensor([[0.2, 0.7, 0.4]]))
+    assert fallback.tolist() == [[False, True, False]]
+
+
+def test_sampled_fallback_follows_the_softmax_of_the_relative_bounded_scores():
+    n, max_logit = 40_000, 5.0
+    policy = UnmaskingPolicy(width=16, n_heads=2, max_logit=max_logit)
+    # far below any threshold: the Bernoulli draws almost never fire, yet the ranking is kept
+    score = torch.tensor([[-40.0, -43.0, -41.0, 3.0]]).expand(n, 4)
+    mask = torch.tensor([[True, True, True, False]]).expand(n, 4)
+    action, fallback = policy.choose(score, mask, generator=torch.Generator().manual_seed(0))
+    assert (fallback.sum(1) <= 1).all() and not (action & ~mask).any()
+    drawn = fallback[fallback.any(1)].float().mean(0)  # rows whose Bernoulli draws all said no
+    relative = torch.tensor([0.0, -3.0, -1.0])  # each score minus the best masked one (-40)
+    expected = torch.softmax(max_logit * torch.tanh(relative / max_logit), 0)
+    assert torch.allclose(drawn[:3], expected, atol=0.01) and drawn[3] == 0
+
+
+def test_log_prob_with_fallback_is_a_distribution_over_every_outcome():
+    # brute force over L = 3 masked positions: every drawn subset, and for the empty draw every fallback
+    torch.manual_seed(1)
+    policy = UnmaskingPolicy(width=16, n_heads=2)
+    score, mask = torch.randn(1, 3) * 4, torch.ones(1, 3, dtype=torch.bool)
+    p = torch.sigmoid(policy.bounded(score[0]))
+    draw = torch.softmax(policy.bounded(score[0] - score[0].max()), 0)
+    total = 0.0
+    for bits in range(8):
+        drawn = torch.tensor([[bool(bits >> j & 1) for j in range(3)]])
+        fallbacks = [torch.zeros(1, 3, dtype=torch.bool)] if bits else list(torch.eye(3, dtype=torch.bool)[:, None])
+        for fb in fallbacks:
+            logp = policy.log_prob(score, drawn | fb, mask, fb).sum()
+            ref = torch.prod(torch.where(drawn[0], p, 1 - p))
+            if not bits:
+                ref = ref * draw[fb[0]].squeeze()
+            assert float(logp.exp()) == pytest.approx(float(ref), rel=1e-5)
+            total += float(logp.exp())
+    assert total == pytest.approx(1.0, abs=1e-5)
+    done = torch.zeros(1, 3, dtype=torch.bool)  # a finished row: no decisions, finite gradients
+    score.requires_grad_(True)
+    policy.log_prob(score, done, done, done).sum().backward()
+    assert torch.isfinite(score.grad).all()
 
 
 def test_bernoulli_kl_matches_its_formula_and_vanishes_at_the_reference():
@@ -226,17 +307,19 @@ def test_clipped_loss_at_the_acting_policy_is_the_policy_gradient():
     nn.init.normal_(policy.head.weight, std=0.5)
     conf, mask, progress, tau = torch.rand(S, R, L), torch.rand(S, R, L) < 0.6, torch.rand(S, R), torch.rand(R)
     with torch.no_grad():
-        logits = policy(conf.flatten(0, 1), mask.flatten(0, 1), progress.flatten(), tau.repeat(S))
-    action = (torch.rand(S * R, L) < torch.sigmoid(logits)).view(S, R, L)
-    logp_old = policy.log_prob(logits, action.flatten(0, 1), mask.flatten(0, 1)).view(S, R, L)
-    batch = grpo.Rollouts(conf, mask, progress, tau, action, logp_old, torch.zeros(R), torch.ones(R, dtype=torch.long))
+        score = policy(conf.flatten(0, 1), mask.flatten(0, 1), progress.flatten(), tau.repeat(S))
+    action, fallback = (a.view(S, R, L) for a in policy.choose(score, mask.flatten(0, 1)))
+    assert fallback.any()  # the fallback's softmax term is part of the gradient checked below
+    logp_old = policy.log_prob(score, action.flatten(0, 1), mask.flatten(0, 1), fallback.flatten(0, 1)).view(S, R, L)
+    batch = grpo.Rollouts(conf, mask, progress, tau, action, logp_old, fallback, torch.zeros(R),
+                          torch.ones(R, dtype=torch.long))
     adv = torch.randn(R)
     loss = grpo.clipped_loss(policy, batch, adv, clip=0.2)
     assert float(loss.detach()) == pytest.approx(float(-(adv[None, :, None] * mask).sum() / mask.sum()), abs=1e-6)
     grads = torch.autograd.grad(loss, list(policy.parameters()))
     # REINFORCE: -sum(A * log pi(a)) / decisions, differentiated directly
     logp = policy.log_prob(policy(conf.flatten(0, 1), mask.flatten(0, 1), progress.flatten(), tau.repeat(S)),
-                           action.flatten(0, 1), mask.flatten(0, 1)).view(S, R, L)
+                           action.flatten(0, 1), mask.flatten(0, 1), fallback.flatten(0, 1)).view(S, R, L)
     reinforce = -(adv[None, :, None] * logp).sum() / mask.sum()
     for g, ref in zip(grads, torch.autograd.grad(reinforce, list(policy.parameters()))):
         assert torch.allclose(g, ref, atol=1e-6)
@@ -250,6 +333,42 @@ def test_grpo_learns_to_unmask_faster_when_every_answer_is_correct():
                               prompts=4, group=8, epochs=2, clip=0.2, lr=2e-2, reward_lambda=1.0, seed=0)
     assert (curve["accuracy"] == 1.0).all()
     assert curve["nfe"].tail(5).mean() < curve["nfe"].head(5).mean() - 1.0
+
+
+@pytest.mark.parametrize("right", [True, False])
+def test_edge_first_writes_one_end_of_the_buffer_first(right):
+    from atelier.studies.unmasking_policy.experiments import edge_first
+    frame = reversal(3, seed=2)
+    prompts = data.masked_prompts(frame, P, L)
+    order = []
+
+    def spy(confidence, active, steps_left, generator):
+        chosen = edge_first(right)(confidence, active, steps_left, generator)
+        order.append(chosen.nonzero()[:, 1].tolist())
+        return chosen
+
+    tokens, nfe = sample(ReversalOracle(), prompts, mask_id=data.VOCAB.mask_id, method=spy)
+    columns = list(range(P, P + L))
+    assert order == [[c] * 3 for c in (columns[::-1] if right else columns)]
+    assert data.judge(tokens, frame, P).all() and (nfe == L).all()
+
+
+def test_grpo_learns_an_unmasking_order_the_confidence_does_not_give():
+    # below the threshold every step falls back on one position: first the most confident (always wrong
+    # here), after GRPO the policy's own choice
+    frame = reversal(16, seed=9)
+
+    def greedy_accuracy(policy):
+        tokens, _ = sample(RightFirstOracle(), data.masked_prompts(frame, P, L), mask_id=data.VOCAB.mask_id,
+                           method=PolicyRule(policy, P, tau=0.999))
+        return float(data.judge(tokens, frame, P).float().mean())
+
+    torch.manual_seed(0)
+    policy = UnmaskingPolicy(width=16, n_heads=2)
+    assert greedy_accuracy(policy) == 0.0
+    grpo.train_policy(policy, RightFirstOracle(), DIFF, ["reversal"], prompt_len=P, buffer=L, taus=(0.999,),
+                      iterations=150, prompts=4, group=8, epochs=2, clip=0.2, lr=1e-2, reward_lambda=0.0, seed=0)
+    assert greedy_accuracy(policy) == 1.0
 
 
 def test_gymnasium_env_passes_check_env_and_is_registered():

@@ -89,14 +89,29 @@ def eval_frame(setup: Setup, tasks) -> pl.DataFrame:
     return data.examples(setup.cfg.difficulties, tasks, setup.cfg.eval_examples, seed=-1 - setup.seed)
 
 
+def edge_first(right: bool):
+    """A sample() rule that unmasks one position per step: the rightmost active one (right=True) or
+    the leftmost, whatever the confidences."""
+    def rule(confidence, active, steps_left, generator):
+        columns = torch.arange(active.shape[1], device=active.device).expand_as(active)
+        key = torch.where(active, columns if right else -columns, torch.full_like(columns, -active.shape[1] - 1))
+        pick = torch.zeros_like(active)
+        pick[torch.arange(len(active)), key.argmax(1)] = True
+        return pick & active
+    return rule
+
+
 def order_dependence(setup: Setup) -> pl.DataFrame:
-    """Accuracy of each dLLM on each task with one token per step (most confident first, or
-    random) and with every token at once: the order matters when the first two differ."""
+    """Accuracy of each dLLM on each task with one token per step (most confident first, random,
+    right to left, left to right) and with every token at once: the order matters when these differ,
+    and which fixed order suits a task shows where a policy can beat the most confident first."""
     cfg, rows = setup.cfg, []
     frame = eval_frame(setup, (*cfg.train_tasks, cfg.ood_task))
     for name, model in setup.models.items():
         for label, kwargs in (("confidence order, 1 per step", {"method": "topk", "k": 1}),
                               ("random order, 1 per step", {"method": "random", "k": 1}),
+                              ("right to left, 1 per step", {"method": edge_first(right=True)}),
+                              ("left to right, 1 per step", {"method": edge_first(right=False)}),
                               ("all at once", {"method": "topk", "k": cfg.buffer})):
             rows.append(accuracy_by_task(model, frame, setup.prompt_len, cfg.buffer, setup.seed, **kwargs)
                         .with_columns(model=pl.lit(name), decoding=pl.lit(label)))

@@ -11,10 +11,11 @@ within each prompt's group (same prompt, same tau),
 so no value function is needed. With the std, a group whose answers are all correct turns its
 tiny speed bonus lambda * (NFE differences) / L into unit advantages, whatever lambda is, and
 pushes the policy to unmask everything at once; centring alone keeps lambda's trade-off. The
-loss is PPO's clipped surrogate on every Bernoulli decision a row took while it was running
-(each masked position of each step is one decision, all with the episode's advantage): the
-episode's log-probability is the sum over its decisions, and the sum over the batch is divided
-by the batch's decision count (a constant), for a few epochs per batch of rollouts.
+loss is PPO's clipped surrogate on every decision a row took while it was running (each masked
+position of each step is one Bernoulli decision, and a step that drew nothing adds the draw of
+its fallback position, UnmaskingPolicy.choose; all with the episode's advantage): the episode's
+log-probability is the sum over its decisions, and the sum over the batch is divided by the
+batch's decision count (a constant), for a few epochs per batch of rollouts.
 
 The reward's trade-off lambda can be one number or tied to each group's threshold
 (tied_lambda: the reward under which the threshold rule at tau is the myopic optimum), and
@@ -48,6 +49,7 @@ class Rollouts:
     tau: torch.Tensor  # [R]: operating threshold of each row
     action: torch.Tensor  # Bool[S, R, L]
     logp: torch.Tensor  # [S, R, L]: log-probability of each decision under the acting policy
+    fallback: torch.Tensor  # Bool[S, R, L]: the position a row fell back on when it drew nothing (policy.choose)
     reward: torch.Tensor  # [R]
     nfe: torch.Tensor  # Long[R]
 
@@ -77,18 +79,19 @@ def tied_lambda(tau: torch.Tensor, buffer: int) -> torch.Tensor:
 @torch.no_grad()
 def rollout(env: UnmaskingVecEnv, policy: UnmaskingPolicy, prompts: torch.Tensor, tau: torch.Tensor, judge,
             generator=None) -> Rollouts:
-    """Run every row of prompts to the end with Bernoulli actions from policy at thresholds tau [R]."""
+    """Run every row of prompts to the end with actions drawn from policy at thresholds tau [R]
+    (UnmaskingPolicy.choose: Bernoulli decisions, and a drawn fallback position when none fires)."""
     obs = env.reset(prompts, judge)
     steps, reward = [], torch.zeros(len(prompts))
     while not env.done.all():
-        logits = policy(obs["confidence"], obs["mask"], obs["progress"], tau)
-        action = torch.rand(logits.shape, generator=generator) < torch.sigmoid(logits)
+        score = policy(obs["confidence"], obs["mask"], obs["progress"], tau)
+        action, fallback = policy.choose(score, obs["mask"], generator=generator)
         steps.append((obs["confidence"], obs["mask"], obs["progress"], action,
-                      policy.log_prob(logits, action, obs["mask"])))
+                      policy.log_prob(score, action, obs["mask"], fallback), fallback))
         obs, r, _ = env.step(action)
         reward += r
-    confidence, mask, progress, action, logp = (torch.stack(t) for t in zip(*steps))
-    return Rollouts(confidence, mask, progress, tau, action, logp, reward, env.nfe.clone())
+    confidence, mask, progress, action, logp, fallback = (torch.stack(t) for t in zip(*steps))
+    return Rollouts(confidence, mask, progress, tau, action, logp, fallback, reward, env.nfe.clone())
 
 
 def bernoulli_kl(logits: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
@@ -98,20 +101,21 @@ def bernoulli_kl(logits: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
 
 def clipped_loss(policy: UnmaskingPolicy, batch: Rollouts, advantage: torch.Tensor, clip: float,
                  reference: UnmaskingPolicy | None = None, kl: float = 0.0) -> torch.Tensor:
-    """PPO-clip surrogate, negated, plus kl * KL(policy || reference), both averaged over the
-    masked decisions of every step."""
+    """PPO-clip surrogate, negated, plus kl * KL(policy || reference) of the Bernoulli decisions,
+    both averaged over the masked decisions of every step."""
     S, R, L = batch.mask.shape
     tau = batch.tau[None].expand(S, R).flatten()  # [S * R]
     inputs = (batch.confidence.flatten(0, 1), batch.mask.flatten(0, 1), batch.progress.flatten(), tau)
-    logits = policy(*inputs)  # [S * R, L]
-    logp = policy.log_prob(logits, batch.action.flatten(0, 1), batch.mask.flatten(0, 1)).view(S, R, L)
+    score = policy(*inputs)  # [S * R, L]
+    logp = policy.log_prob(score, batch.action.flatten(0, 1), batch.mask.flatten(0, 1),
+                           batch.fallback.flatten(0, 1)).view(S, R, L)
     ratio = (logp - batch.logp).exp()
     adv = advantage[None, :, None]  # [1, R, 1]
     objective = torch.minimum(ratio * adv, ratio.clamp(1 - clip, 1 + clip) * adv)
     if kl > 0:
         with torch.no_grad():
             anchor = reference(*inputs)
-        objective = objective - kl * bernoulli_kl(logits, anchor).view(S, R, L)
+        objective = objective - kl * bernoulli_kl(policy.bounded(score), policy.bounded(anchor)).view(S, R, L)
     return -(objective * batch.mask).sum() / batch.mask.sum().clamp(min=1)
 
 
