@@ -46,7 +46,7 @@ class Config(StudyConfig):
     grpo_kl: float = 0.0  # GRPO's penalty on KL(policy || the untrained policy, i.e. the threshold rule)
     policy_width: int = 32
     policy_heads: int = 2
-    grpo_iterations: int = 2400
+    grpo_iterations: int = 2400  # the fallback order is learnt slowly (earlier form: +0.06 points at 600, +0.35 at 2400)
     grpo_prompts: int = 32  # prompts per iteration
     grpo_group: int = 8  # G rollouts per prompt
     grpo_epochs: int = 2  # policy-gradient passes over each batch of rollouts

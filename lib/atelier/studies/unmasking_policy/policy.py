@@ -19,8 +19,9 @@ bounded to (-max_logit, max_logit) by a scaled tanh (a monotone map: greedy deci
 change) so that sampled exploration never dies out. When none is drawn the policy itself picks
 one position to unmask (choose: a draw from a softmax over the masked positions' scores, or their
 argmax when greedy), so every step makes progress and which digit comes next is the policy's to
-learn (the environment's own fallback, the most confident position, serves other agents). Sweeping tau over
-the threshold rule's values traces the policy's accuracy-vs-NFE front with one policy.
+learn (the environment's own fallback, the most confident position, serves other agents).
+Sweeping tau over the threshold rule's values traces the policy's accuracy-vs-NFE front with one
+policy.
 PolicyRule adapts the policy to atelier.diffusion.sample, so the policy and every heuristic run
 through the same sampling loop.
 """
@@ -154,8 +155,8 @@ class UnmaskingPolicy(nn.Module):
 class PolicyRule:
     """A sample() rule: the policy at operating threshold tau on the buffer columns (from prompt_len on).
 
-    greedy: unmask where logit > 0 (evaluation); else draw Bernoulli(sigmoid(logit)); a step that
-    chose nothing unmasks the policy's fallback position (UnmaskingPolicy.choose). The steps spent in
+    greedy: unmask where score > 0 (evaluation); else draw Bernoulli(sigmoid(bounded score)); a step
+    that chose nothing unmasks the policy's fallback position (UnmaskingPolicy.choose). The steps spent in
     the current block are recovered from sample()'s steps_left (it counts down from the
     sequence length T when steps is None).
     """
