@@ -10,6 +10,7 @@ the contract and a Config module; nothing in the real notebooks/ or outputs/ is 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -43,12 +44,12 @@ def trivial_checkout() -> Path:
 
 
 def atelier_run(root: Path, seeds: list[int], jobs: int) -> None:
-    out = tempfile.mkdtemp(prefix="atelier-bench-out-")
     env = {**os.environ, "ATELIER_HOME": str(root)}
     grid = ",".join(map(str, seeds))
-    subprocess.run([sys.executable, "-m", "atelier", "run", "quickstart", "--preset", "smoke", "--grid",
-                    f"seed={grid}", "--jobs", str(jobs), "--out", out, "--progress-every", "3600"],
-                   env=env, check=True, capture_output=True)
+    with tempfile.TemporaryDirectory(prefix="atelier-bench-out-") as out:
+        subprocess.run([sys.executable, "-m", "atelier", "run", "quickstart", "--preset", "smoke", "--grid",
+                        f"seed={grid}", "--jobs", str(jobs), "--out", out, "--progress-every", "3600"],
+                       env=env, check=True, capture_output=True)
 
 
 def kernel_start_seconds() -> float:
@@ -67,9 +68,12 @@ def run(quick: bool = False) -> list[dict]:
     root = trivial_checkout()
     n = 2 if quick else 4
     repeats = 1 if quick else 3
-    single, single_spread = time_repeats(lambda: atelier_run(root, [0], 1), repeats)
-    serial, serial_spread = time_repeats(lambda: atelier_run(root, list(range(n)), 1), repeats)
-    parallel, parallel_spread = time_repeats(lambda: atelier_run(root, list(range(n)), 2), repeats)
+    try:
+        single, single_spread = time_repeats(lambda: atelier_run(root, [0], 1), repeats)
+        serial, serial_spread = time_repeats(lambda: atelier_run(root, list(range(n)), 1), repeats)
+        parallel, parallel_spread = time_repeats(lambda: atelier_run(root, list(range(n)), 2), repeats)
+    finally:
+        shutil.rmtree(root)
     kernel, kernel_spread = time_repeats(kernel_start_seconds, repeats)
     per_run = (serial - single) / (n - 1)  # the marginal cost of one more run in a batch
     return [

@@ -129,35 +129,36 @@ def run(quick: bool = False, dtype: torch.dtype = torch.float32, largest: bool =
     sizes = sizes[-1:] if largest else sizes
     n1, n2 = (2, 5) if quick else (3, 10)
     rows = [row("train_step", "peak", str(dtype).removeprefix("torch."), peak / 1e9, "GFLOP/s")]
-    run_dir = tempfile.mkdtemp(prefix="atelier-bench-")
-    for width, depth, seq, batch in sizes:
-        data = batches(seq, batch, 4, dev)
-        for objective in ("ar", "mdm"):
-            name = f"w{width} d{depth} T{seq} B{batch} {objective}"
-            model, loss = make(width, depth, seq, objective, dev)
-            flops = step_flops(model, loss, data, dtype)
-            rows.append(row("train_step", name, "FLOPs per token", flops / (batch * seq) / 1e6, "MFLOP",
-                            note=f"counted; 6N + attention = {model.flops_per_token(seq) / 1e6:.1f}"))
-            variants = {
-                "plain eager": lambda n: plain_loop_seconds(model, loss, data, n, dtype),
-                "lightning eager": lambda n: lightning_seconds(model, loss, data, n, dtype, run_dir),
-            }
-            if not quick:
-                compiled = torch.compile(loss)
-                variants["plain compiled"] = lambda n: plain_loop_seconds(model, compiled, data, n, dtype)
-                variants["lightning compiled"] = lambda n: lightning_seconds(model, loss, data, n, dtype, run_dir, True)
-            step = {}
-            for variant, seconds_of in variants.items():
-                step[variant], spread = per_step(seconds_of, n1, n2)
-                tokens_s = batch * seq / step[variant]
-                print(f"[train_step] {name}, {variant}: {tokens_s:,.0f} tokens/s, "
-                      f"MFU {100 * flops / step[variant] / peak:.1f}%", flush=True)
-                rows += [row("train_step", name, f"{variant} tokens/s", tokens_s, "tokens/s",
-                             tokens_s * spread / step[variant]),
-                         row("train_step", name, f"{variant} MFU", 100 * flops / step[variant] / peak, "%",
-                             note="target >= 75% at the largest size" if variant == "plain eager" else "")]
-            overhead = 100 * (step["lightning eager"] / step["plain eager"] - 1)
-            rows.append(row("train_step", name, "lightning overhead", overhead, "%", note="target <= 5%"))
+    with tempfile.TemporaryDirectory(prefix="atelier-bench-") as run_dir:  # Lightning logs, dropped
+        for width, depth, seq, batch in sizes:
+            data = batches(seq, batch, 4, dev)
+            for objective in ("ar", "mdm"):
+                name = f"w{width} d{depth} T{seq} B{batch} {objective}"
+                model, loss = make(width, depth, seq, objective, dev)
+                flops = step_flops(model, loss, data, dtype)
+                rows.append(row("train_step", name, "FLOPs per token", flops / (batch * seq) / 1e6, "MFLOP",
+                                note=f"counted; 6N + attention = {model.flops_per_token(seq) / 1e6:.1f}"))
+                variants = {
+                    "plain eager": lambda n: plain_loop_seconds(model, loss, data, n, dtype),
+                    "lightning eager": lambda n: lightning_seconds(model, loss, data, n, dtype, run_dir),
+                }
+                if not quick:
+                    compiled = torch.compile(loss)
+                    variants["plain compiled"] = lambda n: plain_loop_seconds(model, compiled, data, n, dtype)
+                    variants["lightning compiled"] = lambda n: lightning_seconds(model, loss, data, n, dtype, run_dir,
+                                                                                 True)
+                step = {}
+                for variant, seconds_of in variants.items():
+                    step[variant], spread = per_step(seconds_of, n1, n2)
+                    tokens_s = batch * seq / step[variant]
+                    print(f"[train_step] {name}, {variant}: {tokens_s:,.0f} tokens/s, "
+                          f"MFU {100 * flops / step[variant] / peak:.1f}%", flush=True)
+                    rows += [row("train_step", name, f"{variant} tokens/s", tokens_s, "tokens/s",
+                                 tokens_s * spread / step[variant]),
+                             row("train_step", name, f"{variant} MFU", 100 * flops / step[variant] / peak, "%",
+                                 note="target >= 75% at the largest size" if variant == "plain eager" else "")]
+                overhead = 100 * (step["lightning eager"] / step["plain eager"] - 1)
+                rows.append(row("train_step", name, "lightning overhead", overhead, "%", note="target <= 5%"))
     return rows
 
 
