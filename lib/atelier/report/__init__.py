@@ -15,10 +15,12 @@ from atelier.report.figures import save_figure
 from atelier.report.run import Run, current_run, open_run
 from atelier.report.scaling import LawFit, ScalingFit, fit_log_law, fit_scaling_law, relative_error
 from atelier.report.tables import save_table, to_latex
+from atelier.report.theme import tight_log_scale
 
 _theme.enable()
 
 __all__ = [
     "Claim", "Run", "claims_table", "current_run", "load_claims", "open_run", "save_claims",
     "save_figure", "save_table", "to_latex", "LawFit", "ScalingFit", "fit_log_law", "fit_scaling_law", "relative_error",
+    "tight_log_scale",
 ]

@@ -13,6 +13,13 @@ FONT = "DejaVu Sans"
 WIDTH, HEIGHT = 320, 220
 
 
+def tight_log_scale(**kwargs) -> alt.Scale:
+    """A log scale that ends at the data (padded by 8 px) instead of at whole decades: data spanning
+    a few-fold range, such as losses a few tenths of a nat apart, would otherwise be flattened into
+    a corner of a decade-wide axis."""
+    return alt.Scale(type="log", nice=False, padding=8, **kwargs)
+
+
 def atelier_theme() -> dict:
     axis = {
         "labelFont": FONT, "titleFont": FONT, "labelFontSize": 11, "titleFontSize": 12,

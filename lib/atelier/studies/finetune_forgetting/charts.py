@@ -5,6 +5,8 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
+from atelier.report import tight_log_scale
+
 SIZE = alt.Color("params:O", title="parameters N", scale=alt.Scale(scheme="viridis"))
 
 
@@ -61,14 +63,12 @@ def knee_chart(knee: pl.DataFrame) -> alt.Chart:
 
 
 def fit_chart(predictions: pl.DataFrame) -> alt.FacetChart:
-    """Predicted against measured values of every law; the diagonal is a perfect fit. Log axes end
-    at the data (not at whole decades), so a law whose values span a few tenths stays readable."""
+    """Predicted against measured values of every law; the diagonal is a perfect fit."""
     base = alt.Chart(predictions).encode(
-        x=alt.X("measured:Q", title="measured (nats)", scale=alt.Scale(type="log", nice=False, padding=8)),
+        x=alt.X("measured:Q", title="measured (nats)", scale=tight_log_scale()),
     )
     points = base.mark_point(filled=True, size=40).encode(
-        y=alt.Y("predicted:Q", title="predicted by the fitted law (nats)",
-                scale=alt.Scale(type="log", nice=False, padding=8)),
+        y=alt.Y("predicted:Q", title="predicted by the fitted law (nats)", scale=tight_log_scale()),
         color=alt.Color("split:N", title="points"), shape=alt.Shape("domain:N", title="target domain"))
     diagonal = base.mark_line(color="gray", strokeDash=[4, 4]).encode(y="measured:Q")  # y = x
     return alt.layer(diagonal, points).properties(width=220, height=220).facet(
@@ -84,7 +84,7 @@ def early_stop_chart(points: pl.DataFrame) -> alt.FacetChart:
                                high=pl.col("forgetting_stop") + pl.col("forgetting_stop_sd").fill_null(0.0))
     color = alt.Color("p_percent:O", title="injected pretraining data p (%)", scale=alt.Scale(scheme="plasma"),
                       legend=alt.Legend(titleLimit=400))
-    x = alt.X("params:Q", title="non-embedding parameters N", scale=alt.Scale(type="log", nice=False, padding=8))
+    x = alt.X("params:Q", title="non-embedding parameters N", scale=tight_log_scale())
     y_title = "forgetting at the early stop (nats)"
     line = alt.Chart().mark_line(point=True).encode(x=x, y=alt.Y("forgetting_stop:Q", title=y_title), color=color)
     bars = alt.Chart().mark_errorbar().encode(x=x, y=alt.Y("low:Q", title=y_title), y2="high:Q", color=color)

@@ -5,19 +5,18 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
+from atelier.report import tight_log_scale
+
 MODALITY_ORDER = ["text", "image", "audio", "all"]
 LOSS_TITLE = "validation NELBO (nats/token)"
 
 
 def scaling_chart(predictions: pl.DataFrame) -> alt.FacetChart:
-    """Loss vs tokens per width, measured (points; the held-out size as squares) and fitted (dashed lines).
-
-    Log axes without rounding to whole decades: the grid spans a few-fold range of D and tenths of
-    a nat, which decade-wide axes flatten into one dot per panel."""
+    """Loss vs tokens per width, measured (points; the held-out size as squares) and fitted (dashed lines)."""
     color = alt.Color("N:O", title="non-embedding params N", scale=alt.Scale(scheme="viridis"))
-    x = alt.X("D:Q", title="training tokens D", scale=alt.Scale(type="log", nice=False, padding=8))
+    x = alt.X("D:Q", title="training tokens D", scale=tight_log_scale())
     points = alt.Chart().mark_point(size=60, filled=True).encode(
-        x=x, y=alt.Y("loss:Q", title=LOSS_TITLE, scale=alt.Scale(type="log", zero=False, nice=False, padding=8)),
+        x=x, y=alt.Y("loss:Q", title=LOSS_TITLE, scale=tight_log_scale(zero=False)),
         color=color, shape=alt.Shape("held_out:N", title="held out of the fit"))
     lines = alt.Chart().mark_line(strokeDash=[4, 2]).encode(x=x, y="fitted:Q", color=color)
     return alt.layer(points, lines, data=predictions).properties(width=170, height=150).facet(
