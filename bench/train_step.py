@@ -14,6 +14,7 @@ as ``python -m bench.train_step [--dtype bf16] [--out DIR] [--quick] [--largest]
 from __future__ import annotations
 
 import argparse
+import tempfile
 import time
 
 import lightning as L
@@ -121,8 +122,6 @@ def per_step(seconds_of, n1: int, n2: int) -> tuple[float, float]:
 
 
 def run(quick: bool = False, dtype: torch.dtype = torch.float32, largest: bool = False) -> list[dict]:
-    import tempfile
-
     dev = device()
     peak = peak_flops(dtype, quick=quick)
     sizes = GPU_SIZES if dev.type == "cuda" else CPU_SIZES[:1 if quick else None]

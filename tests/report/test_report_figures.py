@@ -7,8 +7,9 @@ import altair as alt
 import pandas as pd
 import polars as pl
 import pytest
+import vl_convert as vlc
 
-from atelier.report import save_figure
+from atelier.report import save_figure, tight_log_scale
 from atelier.report.figures import MAX_ROWS
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -47,3 +48,28 @@ def test_a_chart_over_the_row_limit_is_downsampled_evenly_and_saves(tmp_path):
 def test_figure_name_must_be_a_file_stem(tmp_path):
     with pytest.raises(ValueError, match="a/b"):
         save_figure(line_chart(pl.DataFrame({"step": [0], "loss": [1.0]})), "a/b", directory=tmp_path)
+
+
+def _numeric_tick_labels(chart) -> list[float]:
+    """The numeric text in the chart's rendered SVG: the y axis's tick labels (x is nominal here)."""
+    root = ET.fromstring(vlc.vegalite_to_svg(chart.to_json()))
+    labels = []
+    for element in root.iter():
+        if element.tag.endswith("text") and element.text:
+            try:
+                labels.append(float(element.text.replace(",", "")))
+            except ValueError:
+                pass
+    return labels
+
+
+def test_tight_log_scale_ends_at_the_data_where_a_default_log_axis_spans_whole_decades():
+    data = pl.DataFrame({"size": ["a", "b", "c"], "loss": [4.8, 5.5, 6.2]})
+
+    def chart(scale):
+        return alt.Chart(data).mark_point().encode(x="size:N", y=alt.Y("loss:Q", title="loss", scale=scale))
+
+    default = _numeric_tick_labels(chart(alt.Scale(type="log")))
+    tight = _numeric_tick_labels(chart(tight_log_scale()))
+    assert min(default) <= 1 and max(default) >= 10  # the default axis runs from 1 to 10
+    assert tight and 4.5 <= min(tight) and max(tight) <= 6.5  # the tight one stays around 4.8-6.2
