@@ -10,8 +10,8 @@ import torch
 
 from atelier.nn import param_groups
 from atelier.studies.finetune_forgetting import (
-    Config, Corpora, ForgettingLaw, Trajectory, continuous_early_stop, eval_steps, finetune_stream, fit_forgetting,
-    injection_knee, injection_mask, summarise, u_curve_depth,
+    Config, Corpora, ForgettingLaw, Trajectory, continuous_early_stop, early_stops, eval_steps, finetune_stream,
+    fit_forgetting, injection_knee, injection_mask, seed_mean_curves, summarise, u_curve_depth,
 )
 from atelier.studies.finetune_forgetting.models import build_model, pretrain_steps
 
@@ -166,6 +166,26 @@ def test_summary_locates_the_continuous_early_stop_per_run():
     assert row["best_step"] == 6  # (log 6 - log 5.5)^2 < (log 5 - log 5.5)^2
     assert row["stop_step"] == pytest.approx(5.5)
     assert row["forgetting_stop"] == pytest.approx(0.05 + 0.01 * (np.log(5.5) - np.log(5)) / (np.log(6) - np.log(5)))
+
+
+def test_law_point_is_the_early_stop_of_the_seed_mean_curves():
+    """Two seeds whose target losses are parabolas in log(step) with vertices at 5 and 7: their mean
+    is a parabola with its vertex at sqrt(35), where the forgetting (log step) is log(35) / 2. Steps
+    only one seed evaluated (the other stopped earlier) are left out of the mean."""
+    rows = []
+    for seed, vertex, last in ((0, 5.0, 12), (1, 7.0, 14)):
+        steps = np.arange(0, last + 1)
+        logs = np.log(np.maximum(steps, 1))
+        rows.append(pl.DataFrame({"step": steps, "pretrain_loss": 4.0 + logs,
+                                  "target_loss": np.r_[9.0, 3.0 + (logs[1:] - np.log(vertex)) ** 2],
+                                  "forgetting": logs}).with_columns(
+            width=pl.lit(16), params=pl.lit(16000), domain=pl.lit("code"), target_tokens=pl.lit(512), p=pl.lit(0.0),
+            seed=pl.lit(seed)))
+    mean = seed_mean_curves(pl.concat(rows))
+    assert mean["step"].to_list() == list(range(13)) and (mean["seeds"] == 2).all()
+    stop = early_stops(mean.filter(pl.col("step") > 0)).row(0, named=True)
+    assert stop["stop_step"] == pytest.approx(math.sqrt(35.0))
+    assert stop["forgetting_stop"] == pytest.approx(math.log(35.0) / 2)
 
 
 def test_trajectory_stalls_after_patience_evaluations_past_the_minimum():

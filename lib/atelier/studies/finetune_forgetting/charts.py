@@ -77,8 +77,9 @@ def fit_chart(predictions: pl.DataFrame) -> alt.FacetChart:
 
 
 def early_stop_chart(points: pl.DataFrame) -> alt.FacetChart:
-    """The forgetting law's points: forgetting at the continuous early stop against N (seed mean,
-    bars one seed standard deviation either side), one line per injected fraction p."""
+    """The forgetting law's points: forgetting at the continuous early stop of the seed-mean curves
+    against N (bars: the seeds' standard deviation of their own early-stopped forgetting, either
+    side), one line per injected fraction p."""
     data = points.with_columns(p_percent=(pl.col("p") * 100).round(2),
                                low=pl.col("forgetting_stop") - pl.col("forgetting_stop_sd").fill_null(0.0),
                                high=pl.col("forgetting_stop") + pl.col("forgetting_stop_sd").fill_null(0.0))
@@ -92,4 +93,4 @@ def early_stop_chart(points: pl.DataFrame) -> alt.FacetChart:
         row=alt.Row("domain:N", title="target domain"),
         column=alt.Column("target_tokens:O", title="unique target tokens D"),
     ).resolve_scale(y="independent").properties(
-        title="Forgetting at the early stop (continuous time, mean over pretraining seeds)")
+        title="Forgetting at the early stop (continuous time, losses averaged over pretraining seeds)")

@@ -59,7 +59,7 @@ def study_claims(trajectories: pl.DataFrame, runs: pl.DataFrame, knee: pl.DataFr
               f"The forgetting law ({best['law'].removeprefix('forgetting ').strip('()')} variant, the better fit on "
               "the fitted sizes) predicts the early-stopped forgetting of the held-out largest model within 10% "
               "(mean relative error, averaged over targets; early stop located in continuous time on the larger "
-              "target validation set, forgetting averaged over the pretraining seeds).",
+              "target validation set, on the losses averaged over the pretraining seeds).",
               _or_nan(best["heldout_rel_error"]), "<=", 0.10, figure="law_fits"),
         Claim("overfitting_u_curve",
               "On the smallest target set the target validation loss falls then rises (the smaller of fall and "

@@ -3,8 +3,8 @@
 1. ``pretrain_sizes``: every model size on the pretraining mixture (kept in memory).
 2. ``finetune_grid``: every size x target x target-set size x injection fraction, the losses
    along each run (``trajectories``) and one summary row per run (``summarise``).
-3. ``law_points``: the early stop of every run located in continuous time on a larger target
-   validation set, its forgetting averaged over pretraining seeds; ``fit_laws``: the forgetting
+3. ``law_points``: every run on a larger target validation set, its losses averaged over
+   pretraining seeds and its early stop located in continuous time; ``fit_laws``: the forgetting
    law (both variants) and the target-loss law fitted to them on all sizes but
    ``cfg.heldout_width`` and tested on it.
 4. ``injection_knee``: forgetting and target loss against p, relative to p = 0.
@@ -80,51 +80,76 @@ def continuous_early_stop(steps, target_loss, forgetting, half: int = 3) -> tupl
     return float(np.exp(vertex)), float(np.interp(vertex, x, forgetting))
 
 
+def early_stops(curves: pl.DataFrame) -> pl.DataFrame:
+    """Per run of ``curves`` (the RUN columns, step > 0, target_loss, forgetting): its early stop
+    located in continuous time (``continuous_early_stop``): stop_step, forgetting_stop."""
+    return pl.DataFrame(
+        [dict(zip(RUN, key)) | dict(zip(("stop_step", "forgetting_stop"), continuous_early_stop(
+            run["step"], run["target_loss"], run["forgetting"]))) for key, run in curves.sort("step").group_by(RUN)],
+        schema=curves.select(RUN).schema | {"stop_step": pl.Float64, "forgetting_stop": pl.Float64})
+
+
 def summarise(trajectories: pl.DataFrame) -> pl.DataFrame:
     """One row per run: the pretraining loss before, the early-stopped checkpoint (lowest target
     validation loss after step 0: best_step, target_best, forgetting), the same early stop located
-    in continuous time (``continuous_early_stop``: stop_step, forgetting_stop; the forgetting law's
-    points) and the end of finetuning."""
+    in continuous time (``early_stops``: stop_step, forgetting_stop) and the end of finetuning."""
     tuned = trajectories.filter(pl.col("step") > 0).sort("step")
     best = tuned.sort("target_loss").group_by(RUN, maintain_order=True).first()
     last = tuned.group_by(RUN, maintain_order=True).last()
-    stops = pl.DataFrame(
-        [dict(zip(RUN, key)) | dict(zip(("stop_step", "forgetting_stop"), continuous_early_stop(
-            run["step"], run["target_loss"], run["forgetting"]))) for key, run in tuned.group_by(RUN)],
-        schema=tuned.select(RUN).schema | {"stop_step": pl.Float64, "forgetting_stop": pl.Float64})
     before = trajectories.filter(pl.col("step") == 0).select(*RUN, before="pretrain_loss",
                                                              target_before="target_loss")
     return (before
             .join(best.select(*RUN, best_step="step", target_best="target_loss", forgetting="forgetting"), on=RUN)
-            .join(stops, on=RUN)
+            .join(early_stops(tuned), on=RUN)
             .join(last.select(*RUN, target_end="target_loss", forgetting_end="forgetting"), on=RUN)
             .sort(RUN))
+
+
+def seed_mean_curves(trajectories: pl.DataFrame) -> pl.DataFrame:
+    """The losses of every run (RUN columns) averaged over its seeds (``seed`` column), at the steps
+    that every seed of the run evaluated (early-stopped runs of different seeds end at different
+    steps): the RUN columns, step, pretrain_loss, target_loss, forgetting, seeds."""
+    seeds = trajectories.group_by(RUN).agg(n=pl.col("seed").n_unique())
+    return (trajectories.group_by(*RUN, "step").agg(pl.col("pretrain_loss", "target_loss", "forgetting").mean(),
+                                                   seeds=pl.col("seed").n_unique())
+            .join(seeds, on=RUN).filter(pl.col("seeds") == pl.col("n")).drop("n").sort(*RUN, "step"))
 
 
 def law_points(cfg: Config, corpora: Corpora, models: dict[int, Pretrained],
                seed: int = 0) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The forgetting law's points: every run of the grid again, stopped ``cfg.patience``
     evaluations past its lowest target validation loss on ``corpora.law_val`` (cfg.law_val_blocks
-    blocks), the early stop located in continuous time (``continuous_early_stop``), for the
-    models of ``seed`` and of cfg.law_seeds - 1 more pretraining seeds (seed + 1, ...: another
-    initialisation and order of the same pretraining data, and another finetuning stream order).
+    blocks), for the models of ``seed`` and of cfg.law_seeds - 1 more pretraining seeds (seed + 1,
+    ...: another initialisation and order of the same pretraining data, and another finetuning
+    stream order); a run's point is the early stop of its seed-mean curves, located in continuous
+    time (``seed_mean_curves``, ``early_stops``).
 
     Why: on a validation set of cfg.val_blocks blocks the early stop of these runs moves by about
-    a step (of 8-15) from one set to another, and the forgetting with it by 20-25%; the larger
-    set and the seed mean measure the early-stopped forgetting of a model size rather than that
-    of one validation set and one pretrained model.
-    Returns (one summary row per run and seed, the seed means per run: before, stop_step,
-    forgetting_stop, target_best and the seed spread forgetting_stop_sd)."""
-    summaries = []
+    a step (of 8-15) from one set to another, and the forgetting with it by 20-25%; one pretrained
+    model moves it by ~14% more. The larger set and the seeds measure the early-stopped forgetting
+    of a model size rather than that of one validation set and one pretrained model. The stop of
+    the mean curves rather than the mean of each seed's stop: a seed's stop also jitters by about a
+    step, and since the forgetting grows faster than linearly in the step there, the mean of the
+    seeds' stopped forgetting is biased upwards by that jitter, most for the noisiest (smallest)
+    models.
+    Returns (one summary row per run and seed (``summarise``), one row per run: before,
+    stop_step, forgetting_stop and target_best (the lowest target loss) of the seed-mean curves,
+    the seeds' spread forgetting_stop_sd of their own stops, and seeds)."""
+    summaries, curves = [], []
     for k in range(cfg.law_seeds):
         sized = models if k == 0 else pretrain_sizes(cfg, corpora, seed + k)
         trajectories = finetune_grid(cfg, corpora, sized, seed + k, early_stop=True)
         summaries.append(summarise(trajectories).with_columns(seed=pl.lit(seed + k)))
+        curves.append(trajectories.with_columns(seed=pl.lit(seed + k)))
     per_seed = pl.concat(summaries)
-    means = per_seed.group_by(RUN).agg(
-        pl.col("before", "stop_step", "forgetting_stop", "target_best").mean(),
-        forgetting_stop_sd=pl.col("forgetting_stop").std(), seeds=pl.len()).sort(RUN)
-    return per_seed, means
+    mean = seed_mean_curves(pl.concat(curves))
+    tuned = mean.filter(pl.col("step") > 0)
+    points = (mean.filter(pl.col("step") == 0).select(*RUN, "seeds", before="pretrain_loss")
+              .join(tuned.group_by(RUN).agg(target_best=pl.col("target_loss").min()), on=RUN)
+              .join(early_stops(tuned), on=RUN)
+              .join(per_seed.group_by(RUN).agg(forgetting_stop_sd=pl.col("forgetting_stop").std()), on=RUN))
+    return per_seed, points.select(*RUN, "before", "stop_step", "forgetting_stop", "target_best",
+                                   "forgetting_stop_sd", "seeds").sort(RUN)
 
 
 def fit_laws(cfg: Config, points: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
