@@ -16,7 +16,7 @@ setup:
 	@scripts/setup.sh
 
 run: setup
-	@echo "[run] executing every study at the cpu preset (about 10 min each, 04 and 08 about 30; 2-2.5 hours in all)"
+	@echo "[run] executing every study at the cpu preset (about 10 min each, 04 about 30, 08 about 40; about 2.5 hours in all)"
 	$(BIN)/atelier run --all --preset cpu --jobs $(JOBS); status=$$?; \
 	echo "[run] building the gallery outputs/index.html"; \
 	$(BIN)/atelier report; exit $$status
