@@ -25,8 +25,8 @@ from atelier.studies.finetune_forgetting.training import Pretrained, Trajectory,
 
 __all__ = [
     "VARIANTS", "Config", "Corpora", "ForgettingLaw", "Pretrained", "Trajectory", "build_corpora",
-    "continuous_early_stop", "early_stop_chart", "early_stops", "eval_steps", "finetune", "finetune_grid", "finetune_stream",
-    "fit_chart", "fit_forgetting", "fit_laws", "fit_target", "injection_chart", "injection_knee", "injection_mask",
-    "knee_chart", "law_points", "pretrain", "pretrain_sizes", "pretraining_chart", "pretraining_curves",
-    "seed_mean_curves", "study_claims", "summarise", "trajectory_chart", "u_curve_depth",
+    "continuous_early_stop", "early_stop_chart", "early_stops", "eval_steps", "finetune", "finetune_grid",
+    "finetune_stream", "fit_chart", "fit_forgetting", "fit_laws", "fit_target", "injection_chart", "injection_knee",
+    "injection_mask", "knee_chart", "law_points", "pretrain", "pretrain_sizes", "pretraining_chart",
+    "pretraining_curves", "seed_mean_curves", "study_claims", "summarise", "trajectory_chart", "u_curve_depth",
 ]
