@@ -109,10 +109,9 @@ def seed_mean_curves(trajectories: pl.DataFrame) -> pl.DataFrame:
     """The losses of every run (RUN columns) averaged over its seeds (``seed`` column), at the steps
     that every seed of the run evaluated (early-stopped runs of different seeds end at different
     steps): the RUN columns, step, pretrain_loss, target_loss, forgetting, seeds."""
-    seeds = trajectories.group_by(RUN).agg(n=pl.col("seed").n_unique())
     return (trajectories.group_by(*RUN, "step").agg(pl.col("pretrain_loss", "target_loss", "forgetting").mean(),
                                                    seeds=pl.col("seed").n_unique())
-            .join(seeds, on=RUN).filter(pl.col("seeds") == pl.col("n")).drop("n").sort(*RUN, "step"))
+            .filter(pl.col("seeds") == pl.col("seeds").max().over(RUN)).sort(*RUN, "step"))  # step 0: every seed
 
 
 def law_points(cfg: Config, corpora: Corpora, models: dict[int, Pretrained],
