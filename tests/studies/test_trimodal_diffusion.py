@@ -28,6 +28,10 @@ def test_presets_build_and_bad_values_name_the_valid_ones():
         Config().override(sampler_temperatures=(0.0,))
     with pytest.raises(ValueError, match="sampler_budget=20"):
         Config().override(sampler_budget=20)  # its cooldown would start inside the 20 warmup steps
+    with pytest.raises(ValueError, match=r"grid_mixture has \(1.0, -1.0, 1.0\)"):
+        Config().override(grid_mixture=(1.0, -1.0, 1.0))
+    with pytest.raises(ValueError, match="3 non-negative weights"):
+        Config().override(sampler_mixture=(0.0, 0.0, 0.0))
     with pytest.raises(ConfigError, match="valid fields"):
         Config().override(width=3)
 
@@ -124,6 +128,11 @@ def synthetic_grid(E=1.2, A=30.0, alpha=0.4, B=200.0, beta=0.3):
 def test_scaling_fit_recovers_a_known_law_and_predicts_the_held_out_size():
     laws, predictions = fit_laws(synthetic_grid())
     assert (laws["heldout_max_rel_error"] < 1e-3).all()
+    # the naive prediction, the next size down (1e5) at the same budget, from the law itself (the modality's
+    # scale cancels): largest where the B / D^beta term is smallest
+    law_at = lambda N, D: 1.2 + 30.0 / N**0.4 + 200.0 / D**0.3  # noqa: E731  (synthetic_grid's defaults)
+    worst = max(law_at(1e5, D) / law_at(3e5, D) - 1 for D in (1e5, 3e5, 1e6))
+    assert worst > 1e-3 and laws["naive_max_rel_error"].to_numpy() == pytest.approx(worst, rel=1e-9)
     assert predictions.filter("held_out")["N"].unique().to_list() == [3e5]
 
 

@@ -23,15 +23,15 @@ from atelier.studies.trimodal_diffusion.sampling import (audio_hits, choose_defa
                                                          image_diversity, image_hits, paired_margin, sampler_grid,
                                                          versus_random, within_class_spread)
 from atelier.studies.trimodal_diffusion.scaling import fit_laws, iso_flop_curves, monotonicity, scaling_grid
-from atelier.studies.trimodal_diffusion.sweeps import (batch_sizes, mixing, noise_schedules, sampling_model, spread,
-                                                       sweep_baseline)
+from atelier.studies.trimodal_diffusion.sweeps import (batch_sizes, mixing, mixture_name, noise_schedules,
+                                                       sampling_model, spread, sweep_baseline)
 from atelier.studies.trimodal_diffusion.training import Trained, diffusion_objective, train_budgets, train_config
 
 __all__ = [
     "BALANCED", "GROUPS", "CanvasVocab", "Config", "StudyData", "Trained", "audio_hits", "bars_chart", "batch_chart",
     "batch_sizes", "build_data", "build_model", "caption_binding", "caption_gallery", "choose_default", "claims",
     "continuation_perplexity", "diffusion_objective", "eval_batches", "fit_laws", "image_diversity", "image_hits", "image_gallery", "image_grid_chart",
-    "iso_flop_chart", "iso_flop_curves", "mixing", "modality_losses", "monotonicity", "noise_schedules",
+    "iso_flop_chart", "iso_flop_curves", "mixing", "mixture_name", "modality_losses", "monotonicity", "noise_schedules",
     "paired_margin", "parameterisation", "sampler_chart", "sampler_grid", "sampling_model", "scaling_chart", "scaling_grid", "speech_gallery",
     "spectrogram_chart", "spread", "sweep_baseline", "stream", "text_documents", "text_gallery", "train_budgets", "train_config",
     "versus_random", "within_class_spread",
