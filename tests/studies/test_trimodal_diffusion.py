@@ -10,11 +10,14 @@ import pytest
 import torch
 from torch import nn
 
+from atelier import report
 from atelier.nn import Transformer, TransformerConfig, param_groups
 from atelier.studies.config import ConfigError
-from atelier.studies.trimodal_diffusion import (Config, build_model, choose_default, continuation_perplexity, fit_laws,
-                                                modality_losses, monotonicity, paired_margin, spread, train_budgets,
-                                                train_config, within_class_spread)
+from atelier.studies.trimodal_diffusion import (Config, build_data, build_model, choose_default,
+                                                continuation_perplexity, eval_batches, fit_laws, modality_losses,
+                                                monotonicity, paired_margin, replicate_mean, replicate_seeds,
+                                                scaling_grid, spread, train_budgets, train_config,
+                                                within_class_spread)
 from atelier.train import NextTokenLoss, TrainConfig, fit
 
 
@@ -32,6 +35,10 @@ def test_presets_build_and_bad_values_name_the_valid_ones():
         Config().override(grid_mixture=(1.0, -1.0, 1.0))
     with pytest.raises(ValueError, match="3 non-negative weights"):
         Config().override(sampler_mixture=(0.0, 0.0, 0.0))
+    with pytest.raises(ValueError, match="speech_words=12, speech_numbers=10"):
+        Config().override(speech_words=12, speech_numbers=10)  # a prompted word the pool never speaks
+    with pytest.raises(ValueError, match="grid_seeds=0"):
+        Config().override(grid_seeds=0)
     with pytest.raises(ConfigError, match="valid fields"):
         Config().override(width=3)
 
@@ -145,6 +152,39 @@ def test_monotonicity_counts_each_rise_once():
     image = {r["axis"]: r["not_falling"] for r in counts.filter(pl.col("modality") == "image").iter_rows(named=True)}
     assert image == {"N": 1, "D": 1} and counts["not_falling"].sum() == 2  # up from below along N and along D
     assert set(counts["pairs"]) == {8, 9}  # 3 budgets x 3 size steps (N), 4 sizes x 2 budget steps (D)
+
+
+def test_replicate_mean_averages_each_grid_point_over_the_seeds_and_removes_a_seeds_rise():
+    grid = synthetic_grid()
+    late = grid.with_columns(loss=pl.when((pl.col("N") == 1e5) & (pl.col("modality") == "audio"))
+                             .then(pl.col("loss") + 0.2).otherwise(pl.col("loss")))  # a size late to a transition
+    early = grid.with_columns(loss=pl.when((pl.col("N") == 1e5) & (pl.col("modality") == "audio"))
+                              .then(pl.col("loss") - 0.2).otherwise(pl.col("loss")))
+    replicates = pl.concat([g.with_columns(replicate=pl.lit(r)) for r, g in enumerate((late, early, grid))])
+    mean = replicate_mean(replicates)
+    assert len(mean) == len(grid) and set(mean["replicates"]) == {3}
+    joined = mean.join(grid, on=["N", "D", "modality"], suffix="_true")
+    np.testing.assert_allclose(joined["loss"], joined["loss_true"], rtol=1e-12)  # (+0.2 - 0.2 + 0) / 3
+    bumped = joined.filter((pl.col("N") == 1e5) & (pl.col("modality") == "audio"))["loss_std"]
+    np.testing.assert_allclose(bumped, 0.2, rtol=1e-9)  # the sample std of (+0.2, -0.2, 0)
+    assert monotonicity(late)["not_falling"].sum() > 0 and monotonicity(mean)["not_falling"].sum() == 0
+    assert replicate_seeds(Config(), 0) == [0, 1, 2] and replicate_seeds(Config(), 1) == [3, 4, 5]
+
+
+def test_the_grid_trained_by_worker_processes_equals_the_grid_trained_in_process(tmp_path):
+    report.open_run("trimodal_diffusion", tmp_path / "run")
+    cfg = Config.preset("smoke").override(widths=(16, 32), budgets=(6, 9), grid_seeds=2, eval_examples=8)
+    data = build_data(cfg)
+    batches = eval_batches(data, cfg, seed=1)
+    serial, models = scaling_grid(cfg.override(grid_workers=1), data, batches, seed=1)
+    forked, forked_models = scaling_grid(cfg.override(grid_workers=2), data, batches, seed=1)
+    assert serial.equals(forked) and serial["replicate"].unique().sort().to_list() == [0, 1]
+    assert len(serial) == 2 * 2 * 2 * 4 and set(models) == set(forked_models) == {(16, 6), (16, 9), (32, 6), (32, 9)}
+    reps = serial.filter((pl.col("width") == 32) & (pl.col("steps") == 9) & (pl.col("modality") == "all"))["loss"]
+    assert reps[0] != reps[1]  # the replicates are different initialisations and streams
+    for key, trained in models.items():
+        for a, b in zip(trained.model.parameters(), forked_models[key].model.parameters()):
+            torch.testing.assert_close(a, b, rtol=0, atol=0)
 
 
 def test_spread_and_default_helpers():

@@ -3,7 +3,7 @@ import wave
 import numpy as np
 import pytest
 
-from atelier.data.media import SAMPLE_RATE, number_words, render, speech_pairs, write_wav
+from atelier.data.media import SAMPLE_RATE, number_words, render, speech_pairs, speech_texts, write_wav
 from atelier.data.media.speech import _render_uncached
 
 
@@ -34,6 +34,18 @@ def test_speech_pairs_is_the_product_of_its_knobs():
 def test_number_words():
     assert [number_words(n) for n in (0, 7, 13, 20, 42, 99)] == [
         "zero", "seven", "thirteen", "twenty", "forty two", "ninety nine"]
+
+
+def test_speech_texts_are_the_first_numbers_then_distinct_lemmas_then_short_sentences():
+    texts = speech_texts(n_lemmas=30, n_sentences=4, max_words=5, n_numbers=12)
+    assert texts[:12] == [number_words(n) for n in range(12)]
+    lemmas, sentences = texts[12:42], texts[42:]
+    assert len(set(lemmas)) == 30 and all(w.isalpha() and w.islower() for w in lemmas)
+    assert not set(lemmas) & set(texts[:12])
+    assert len(sentences) == 4 and all(len(s.split()) <= 5 for s in sentences)
+    assert speech_texts(n_lemmas=30, n_sentences=0, n_numbers=12) == texts[:42]  # a stable order
+    with pytest.raises(ValueError, match="n_numbers=101"):
+        speech_texts(n_numbers=101)
 
 
 def test_wav_file_round_trip(tmp_path):

@@ -46,21 +46,27 @@ def number_words(n: int) -> str:
     return _TENS[n // 10] + ("" if n % 10 == 0 else " " + NUMBER_WORDS[n % 10])
 
 
-def speech_texts(n_lemmas: int = 200, n_sentences: int = 100, max_words: int = 6, seed: int = 0) -> list[str]:
-    """Short texts to speak: the numbers 0..99 in words, WordNet lemmas, short WordNet usage examples.
+def speech_texts(n_lemmas: int = 200, n_sentences: int = 100, max_words: int = 6, seed: int = 0,
+                 n_numbers: int = 100) -> list[str]:
+    """Short texts to speak: the numbers 0..n_numbers-1 in words, WordNet lemmas, short WordNet usage examples.
 
-    Lemmas are single alphabetic words; sentences have at most max_words words. Which ones is a
-    seeded order by hash of their ids, stable across machines.
+    Lemmas are single alphabetic words that are not number words; sentences have at most max_words
+    words. Which ones is a seeded order by hash of their ids, stable across machines.
     """
+    if not 0 <= n_numbers <= 100:
+        raise ValueError(f"n_numbers={n_numbers}: number_words spells 0..99, so use 0..100")
+
     def first(docs: pl.DataFrame, n: int) -> list[str]:
         order = np.argsort(unit_hash([f"{seed}:{i}" for i in docs["id"]]))[:n]
         return docs["text"].gather(order).to_list()
 
     lemmas = load("wordnet-definitions", "all").select("id", pl.col("word").alias("text"))
-    lemmas = lemmas.filter(pl.col("text").str.contains(r"^[a-z]+$")).unique("text", keep="first", maintain_order=True)
+    numbers = [number_words(n) for n in range(n_numbers)]
+    lemmas = lemmas.filter(pl.col("text").str.contains(r"^[a-z]+$") & ~pl.col("text").is_in(numbers))
+    lemmas = lemmas.unique("text", keep="first", maintain_order=True)
     sentences = load("wordnet-examples", "all").filter(
         (pl.col("text").str.count_matches(" ") < max_words) & pl.col("text").str.contains(r"^[A-Za-z ,.'?!-]+$"))
-    return [number_words(n) for n in range(100)] + first(lemmas, n_lemmas) + first(sentences, n_sentences)
+    return numbers + first(lemmas, n_lemmas) + first(sentences, n_sentences)
 
 
 def unavailable() -> str | None:

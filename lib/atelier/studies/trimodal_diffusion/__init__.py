@@ -22,7 +22,8 @@ from atelier.studies.trimodal_diffusion.models import build_model, parameterisat
 from atelier.studies.trimodal_diffusion.sampling import (audio_hits, choose_default, continuation_perplexity,
                                                          image_diversity, image_hits, paired_margin, sampler_grid,
                                                          versus_random, within_class_spread)
-from atelier.studies.trimodal_diffusion.scaling import fit_laws, iso_flop_curves, monotonicity, scaling_grid
+from atelier.studies.trimodal_diffusion.scaling import (fit_laws, iso_flop_curves, monotonicity, replicate_mean,
+                                                       replicate_seeds, scaling_grid)
 from atelier.studies.trimodal_diffusion.sweeps import (batch_sizes, mixing, mixture_name, noise_schedules,
                                                        sampling_model, spread, sweep_baseline)
 from atelier.studies.trimodal_diffusion.training import Trained, diffusion_objective, train_budgets, train_config
@@ -32,7 +33,7 @@ __all__ = [
     "batch_sizes", "build_data", "build_model", "caption_binding", "caption_gallery", "choose_default", "claims",
     "continuation_perplexity", "diffusion_objective", "eval_batches", "fit_laws", "image_diversity", "image_hits", "image_gallery", "image_grid_chart",
     "iso_flop_chart", "iso_flop_curves", "mixing", "mixture_name", "modality_losses", "monotonicity", "noise_schedules",
-    "paired_margin", "parameterisation", "sampler_chart", "sampler_grid", "sampling_model", "scaling_chart", "scaling_grid", "speech_gallery",
+    "paired_margin", "parameterisation", "replicate_mean", "replicate_seeds", "sampler_chart", "sampler_grid", "sampling_model", "scaling_chart", "scaling_grid", "speech_gallery",
     "spectrogram_chart", "spread", "sweep_baseline", "stream", "text_documents", "text_gallery", "train_budgets", "train_config",
     "versus_random", "within_class_spread",
 ]

@@ -12,7 +12,9 @@ LOSS_TITLE = "validation NELBO (nats/token)"
 
 
 def scaling_chart(predictions: pl.DataFrame) -> alt.FacetChart:
-    """Loss vs tokens per width, measured (points; the held-out size as squares) and fitted (dashed lines)."""
+    """Loss vs tokens per width, measured (points, the mean over the grid's replicates; the held-out
+    size as squares) and fitted (dashed lines)."""
+    seeds = int(predictions["replicates"].max())
     color = alt.Color("N:O", title="non-embedding params N", scale=alt.Scale(scheme="viridis"))
     x = alt.X("D:Q", title="training tokens D", scale=tight_log_scale())
     points = alt.Chart().mark_point(size=60, filled=True).encode(
@@ -21,7 +23,8 @@ def scaling_chart(predictions: pl.DataFrame) -> alt.FacetChart:
     lines = alt.Chart().mark_line(strokeDash=[4, 2]).encode(x=x, y="fitted:Q", color=color)
     return alt.layer(points, lines, data=predictions).properties(width=170, height=150).facet(
         column=alt.Column("modality:N", sort=MODALITY_ORDER, title=None)).resolve_scale(y="independent").properties(
-        title="Scaling: L(N, D) = E + A/N^α + B/D^β per modality, fitted without the largest N (dashed)")
+        title=f"Scaling: L(N, D) = E + A/N^α + B/D^β per modality, fitted without the largest N (dashed); "
+              f"mean of {seeds} seeds")
 
 
 def iso_flop_chart(curves: pl.DataFrame) -> alt.FacetChart:

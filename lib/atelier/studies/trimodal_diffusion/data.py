@@ -1,9 +1,10 @@
-"""The study's data: text documents, digit-caption pairs and spoken number words in one id space.
+"""The study's data: text documents, digit-caption pairs and spoken short texts in one id space.
 
 Text: fortunes and WordNet usage examples (short examples joined into documents of a few
 sentences, so a text example fills most of its sequence). Image-text: sklearn's 8x8 digits as 64
-grey-level codes with captions in several phrasings. Audio-text: espeak-ng renderings of the
-number words in several voices and speeds, coded by a k-means log-mel codebook (cached). The
+grey-level codes with captions in several phrasings. Audio-text: espeak-ng renderings of short
+texts (number words and WordNet lemmas) in several voices and speeds, coded by a k-means log-mel
+codebook fitted on them (cached); the first number words are the text-to-speech prompts. The
 vocabulary lays text BPE ids, image codes, audio codes and the boundary / task specials in one
 id space (atelier.data.media.MultimodalVocab), with text-to-image examples on a fixed canvas
 (layout.CanvasVocab).
@@ -24,7 +25,7 @@ from torch.utils.data import DataLoader, Dataset, Subset
 
 from atelier.data import get_tokenizer, load
 from atelier.data.media import (AudioCodec, MultimodalDataModule, digits_pairs, number_words, speech_pairs,
-                                train_audio_codec)
+                                speech_texts, train_audio_codec)
 from atelier.data.splits import unit_hash
 from atelier.studies.trimodal_diffusion.config import Config
 from atelier.studies.trimodal_diffusion.layout import CanvasVocab
@@ -41,12 +42,16 @@ class StudyData:
     texts: list[str]
     images: pl.DataFrame  # digits_pairs(): id, image (64 codes), label, caption
     speech: pl.DataFrame  # speech_pairs(): id, text, voice, speed, waveform
-    words: tuple[str, ...]  # the spoken words
+    words: tuple[str, ...]  # the text-to-speech prompts and spoken-word classes (in the speech pool)
     seq_len: int
 
     @property
     def codec(self) -> AudioCodec:
         return self.vocab.audio
+
+    def prompted(self) -> StudyData:
+        """The same data with its speech narrowed to renderings of the prompted words."""
+        return dataclasses.replace(self, speech=self.speech.filter(pl.col("text").is_in(list(self.words))))
 
     def datamodule(self, weights=(1.0, 1.0, 1.0), examples: int = 1, val_examples: int = 1, seed: int = 0
                    ) -> MultimodalDataModule:
@@ -81,11 +86,12 @@ def build_data(cfg: Config, seed: int = 0) -> StudyData:
     """Tokenizer, codec and pools of the study (tokenizer, codebook and renderings are cached)."""
     tokenizer = get_tokenizer({d: 1.0 for d in cfg.text_domains}, vocab_size=cfg.text_vocab_size)
     words = tuple(number_words(n) for n in range(cfg.speech_words))  # "zero", "one", ...
-    codec = train_audio_codec(list(words), voices=cfg.speech_voices, speeds=(CODEC_SPEED,),
+    spoken = speech_texts(cfg.speech_lemmas, n_sentences=0, n_numbers=cfg.speech_numbers)
+    codec = train_audio_codec(spoken, voices=cfg.speech_voices, speeds=(CODEC_SPEED,),
                               codebook_size=cfg.codebook_size)
     texts = text_documents(cfg.text_domains, cfg.text_documents, words_per_doc=cfg.seq_len // 2, seed=seed)
     return StudyData(CanvasVocab(tokenizer, codec), texts, digits_pairs(seed),
-                     speech_pairs(list(words), cfg.speech_voices, cfg.speech_speeds), tuple(words), cfg.seq_len)
+                     speech_pairs(spoken, cfg.speech_voices, cfg.speech_speeds), words, cfg.seq_len)
 
 
 def stream(dataset: Dataset, start: int, stop: int, batch_size: int) -> DataLoader:
