@@ -90,7 +90,7 @@ def cmd_run(args) -> int:
     try:
         outcomes = run_batch(specs, jobs=args.jobs, force=args.force, start=start, progress_every=args.progress_every)
     except KeyboardInterrupt:
-        print("atelier: interrupted; unfinished runs were removed", file=sys.stderr)
+        print("atelier: interrupted; unfinished runs were kept as they stood, marked failed", file=sys.stderr)
         return 130
     counts = {k: sum(o.status == k for o in outcomes) for k in ("ok", "failed", "skipped")}
     print(f"\n{counts['ok']} ok, {counts['failed']} failed, {counts['skipped']} skipped:")

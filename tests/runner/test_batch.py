@@ -104,7 +104,7 @@ def test_submitit_local_executor_runs_the_same_path(toy_home, tmp_path, monkeypa
 
 @pytest.mark.timeout(180)
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-def test_a_signal_during_a_run_kills_the_kernel_and_leaves_no_run_dir(toy_home, tmp_path, sig):
+def test_a_signal_during_a_run_kills_the_kernel_and_keeps_the_partial_run_marked_failed(toy_home, tmp_path, sig):
     proc = subprocess.Popen(
         [sys.executable, str(DRIVER), "run", "toy_slow", "--preset", "smoke", "--out", str(tmp_path),
          "--progress-every", "0.3"],
@@ -122,6 +122,60 @@ def test_a_signal_during_a_run_kills_the_kernel_and_leaves_no_run_dir(toy_home, 
     proc.send_signal(sig)
     rest = proc.communicate(timeout=60)[0]
     assert proc.returncode == 130, "".join(seen) + rest
-    assert list((tmp_path / "toy_slow").iterdir()) == []
+    (run,) = (tmp_path / "toy_slow").iterdir()  # renamed into place: no .tmp- dir left
+    assert run.name.startswith("smoke-seed0-") and "kept    toy_slow/" in rest
+    m = manifest(run)
+    assert m["status"] == "failed" and m["error"]["exception"] == "Interrupted"
+    assert m["error"]["message"].startswith("stopped by SIGTERM")  # the batch's cancel, whichever signal it got
+    cells = nbformat.read(run / "notebook.ipynb", as_version=4).cells
+    assert cells[m["error"]["cell"]].source == "import time\n\ntime.sleep(120)"  # the cell it was stopped in
+    assert (run / "params.yaml").is_file()
     _, alive = psutil.wait_procs(below, timeout=10)
     assert alive == []
+
+
+class StubbornWorker:
+    """A worker that ignores cancel(), having written a table: the batch must kill it and keep the table."""
+
+    def __init__(self, spec):
+        (spec.tmp / "tables").mkdir(parents=True)
+        (spec.tmp / "tables" / "half.csv").write_text("step,loss\n0,1.0\n")
+        self.killed = False
+
+    def done(self):
+        return self.killed
+
+    def failure(self):
+        return "never asked"
+
+    def cancel(self):
+        pass
+
+    def kill(self):
+        self.killed = True
+
+
+def test_a_worker_that_must_be_killed_still_leaves_its_partial_run_marked_failed(tmp_path, monkeypatch):
+    from atelier.runner import batch as batch_module
+    from atelier.runner.rundir import make_spec
+
+    monkeypatch.setattr(batch_module, "GRACE_S", 0.2)
+    specs = [make_spec("toy", tmp_path / "toy.ipynb", {"preset": "smoke", "seed": s}, {}, tmp_path / "out")
+             for s in (0, 1)]
+    workers = []
+
+    def start(spec):  # the second run cannot be started: the batch stops the first one
+        if workers:
+            raise RuntimeError("no slot")
+        workers.append(StubbornWorker(spec))
+        return workers[0]
+
+    stream = io.StringIO()
+    with pytest.raises(RuntimeError, match="no slot"):
+        batch_module.run_batch(specs, jobs=2, start=start, stream=stream)
+    assert workers[0].killed
+    (run,) = (tmp_path / "out" / "toy").iterdir()  # the first, renamed into place; the second left nothing
+    assert run == specs[0].final and (run / "tables" / "half.csv").read_text().startswith("step,loss")
+    m = manifest(run)
+    assert (m["status"], m["error"]["exception"], m["error"]["cell"]) == ("failed", "Interrupted", None)
+    assert f"kept    {specs[0].label}" in stream.getvalue()

@@ -5,14 +5,14 @@ Each run executes in a worker of its own (a local process here, a submitit job i
 batch prints one line when a run starts and one when it ends, and every ``progress_every``
 seconds one status line per active run, read from the partially written output notebook
 (papermill saves it as each cell starts). Skips runs that already finished ok unless
-``force``. On SIGINT or SIGTERM it stops the workers (which kill their kernels), removes the
-temporary dirs of unfinished runs and raises KeyboardInterrupt.
+``force``. On SIGINT or SIGTERM it stops the workers (which kill their kernels), keeps what
+each unfinished run had written under its final name, marked failed, and raises
+KeyboardInterrupt.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import multiprocessing
 import os
 import signal
@@ -22,7 +22,7 @@ from collections import deque
 from pathlib import Path
 from typing import Callable, Protocol, TextIO
 
-from atelier.runner.rundir import RunSpec, finalize, is_done, now, read_manifest, remove_tmp, write_manifest
+from atelier.runner.rundir import RunSpec, cell_states, close_unfinished, is_done, now, read_manifest, remove_tmp
 
 POLL_S = 0.2
 GRACE_S = 10.0
@@ -35,7 +35,7 @@ class Worker(Protocol):
 
     def failure(self) -> str: ...  # why it ended without renaming its run dir into place
 
-    def cancel(self) -> None: ...  # ask it to stop: it kills its kernel, removes its temporary dir
+    def cancel(self) -> None: ...  # ask it to stop: it kills its kernel, closes its run as interrupted
 
     def kill(self) -> None: ...  # stop it now
 
@@ -62,7 +62,7 @@ class LocalWorker:
         return f"worker exited with code {self.proc.exitcode} before finishing (see runner.log)"
 
     def cancel(self) -> None:
-        """Ask the worker to stop; it kills its kernel and removes its temporary dir."""
+        """Ask the worker to stop; it kills its kernel and closes its run as interrupted."""
         if self.proc.is_alive():
             os.kill(self.proc.pid, signal.SIGTERM)
 
@@ -117,14 +117,13 @@ class _Active:
 def progress(tmp: Path) -> str | None:
     """Where a run is, from its partially written notebook: 'cell i/n', or None if unreadable."""
     try:
-        cells = json.loads((tmp / "notebook.ipynb").read_text())["cells"]
+        states = cell_states(tmp / "notebook.ipynb")
     except FileNotFoundError:
         return "starting kernel" if tmp.exists() else "finishing"  # else renamed into place
     except (OSError, ValueError, KeyError):  # caught mid-write
         return None
-    states = [cell.get("metadata", {}).get("papermill", {}).get("status") for cell in cells]
     if "running" in states:
-        return f"cell {states.index('running') + 1}/{len(cells)}"
+        return f"cell {states.index('running') + 1}/{len(states)}"
     return "between cells" if "pending" in states else "finishing"
 
 
@@ -136,16 +135,17 @@ def _elapsed(seconds: float) -> str:
 def _collect(run: _Active) -> Outcome:
     """The outcome of a finished worker; a worker that died before renaming is recorded failed."""
     spec = run.spec
-    if spec.tmp.exists():
-        error = {"exception": "WorkerError", "message": run.worker.failure(), "cell": None}
-        write_manifest(spec, spec.tmp, "failed", error, run.started, time.monotonic() - run.t0)
-        finalize(spec)
+    close_unfinished(spec, "WorkerError", run.worker.failure(), run.started, time.monotonic() - run.t0)
     manifest = read_manifest(spec.final)
     return Outcome(spec, manifest["status"], manifest["error"], manifest["duration_s"])
 
 
-def _stop(active: list[_Active]) -> None:
-    """Cancel every worker, kill those still alive after GRACE_S, remove their temporary dirs."""
+def _stop(active: list[_Active], say: Callable[[str], None]) -> None:
+    """Cancel every worker, kill those still alive after GRACE_S, keep what each had written.
+
+    A cancelled worker records its run as interrupted itself; one that had to be killed is
+    recorded here, so either way the partial run dir is renamed into place, marked failed.
+    """
     for run in active:
         run.worker.cancel()
     deadline = time.monotonic() + GRACE_S
@@ -153,7 +153,10 @@ def _stop(active: list[_Active]) -> None:
         time.sleep(POLL_S)
     for run in active:
         run.worker.kill()
-        remove_tmp(run.spec)
+        close_unfinished(run.spec, "Interrupted", "killed by the runner after it was interrupted",
+                         run.started, time.monotonic() - run.t0)
+        if run.spec.final.exists():
+            say(f"kept    {run.spec.label} (interrupted, marked failed) -> {run.spec.final}")
 
 
 def _finish_line(outcome: Outcome) -> str:
@@ -218,7 +221,7 @@ def run_batch(specs: list[RunSpec], jobs: int = 1, force: bool = False,
             say(f"interrupted: stopping {len(active)} run(s)")
             raise KeyboardInterrupt
     except BaseException:  # interrupted, or a worker could not be started: leave nothing running
-        _stop(active)
+        _stop(active, say)
         raise
     finally:
         for sig, handler in previous.items():

@@ -3,13 +3,13 @@
 ``run_one`` is the unit of work for every executor. It writes into the run's temporary dir
 (created by the submitter), records ok or failed with an error summary, and renames the dir
 into place. ``run_in_worker`` wraps it for a dedicated process (a local worker or a submitit
-job): on SIGINT or SIGTERM it kills the kernel and everything below it, removes the
-temporary dir and exits, so an interrupted run leaves nothing behind.
+job): on SIGINT or SIGTERM it kills the kernel and everything below it, then renames the run
+into place marked failed, with the notebook, tables and figures written so far, and exits: an
+interrupted run leaves no process behind and loses nothing it had written.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import threading
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import psutil
 
-from atelier.runner.rundir import RunSpec, finalize, now, remove_tmp, write_manifest, write_params
+from atelier.runner.rundir import RunSpec, cell_states, close_unfinished, finalize, now, write_manifest, write_params
 
 KERNEL = "atelier"
 KERNEL_START_TIMEOUT_S = 300  # papermill's 60 s is too short on a loaded shared machine
@@ -53,19 +53,19 @@ def run_one(spec: RunSpec) -> dict:
 
 def _failed_cell(path: Path, fallback: int) -> int:
     """Index of the failed cell in the saved notebook (papermill inserts error-marker cells above it)."""
-    cells = json.loads(path.read_text())["cells"]
-    failed = [i for i, c in enumerate(cells) if c.get("metadata", {}).get("papermill", {}).get("status") == "failed"]
+    failed = [i for i, state in enumerate(cell_states(path)) if state == "failed"]
     return failed[0] if failed else fallback
 
 
-def _abort_handler(spec: RunSpec):
+def _abort_handler(spec: RunSpec, started: str, t0: float):
     def abort(signum, frame):
         for child in psutil.Process().children(recursive=True):  # the kernel and its children
             try:
                 child.kill()
             except psutil.NoSuchProcess:
                 pass
-        remove_tmp(spec)
+        close_unfinished(spec, "Interrupted", f"stopped by {signal.Signals(signum).name}; the outputs written "
+                         "so far are kept", started, time.monotonic() - t0)
         os._exit(128 + signum)
 
     return abort
@@ -75,5 +75,5 @@ def run_in_worker(spec: RunSpec) -> dict:
     """``run_one`` in a process of its own, which an interrupt tears down cleanly."""
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, _abort_handler(spec))
+            signal.signal(sig, _abort_handler(spec, now(), time.monotonic()))
     return run_one(spec)

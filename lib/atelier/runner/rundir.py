@@ -5,7 +5,9 @@ A run of study ``s`` lives in ``<out>/s/<run_id>/`` with run_id
 the notebook parameters and the resolved Config (so ``--set steps=200`` where 200 is the
 default names the same run as no override at all). While running, everything is written to
 ``<out>/s/.tmp-<run_id>-<pid>`` (pid of the submitting process); only a finished run, ok or
-failed, carries the final name.
+failed, carries the final name. A run stopped before it finished (a signal, a dead worker) is
+renamed into place as failed with what it had written so far: a killed run loses nothing, and
+``is_done`` still sends it back to be run again.
 """
 
 from __future__ import annotations
@@ -160,6 +162,40 @@ def finalize(spec: RunSpec) -> Path:
     else:
         spec.tmp.rename(final)
     return final
+
+
+def close_unfinished(spec: RunSpec, exception: str, message: str, started: str, duration_s: float) -> bool:
+    """Record a run that stopped before finishing as failed and rename it into place, outputs kept.
+
+    Returns False where there was nothing to close: the run had already renamed itself.
+    """
+    if not spec.tmp.exists():
+        return False
+    error = {"exception": exception, "message": message, "cell": running_cell(spec.tmp / "notebook.ipynb")}
+    try:
+        write_manifest(spec, spec.tmp, "failed", error, started, duration_s)
+        finalize(spec)
+    except FileNotFoundError:  # renamed by its worker meanwhile
+        return False
+    return True
+
+
+def cell_states(path: Path) -> list[str | None]:
+    """Papermill's status of each cell ('pending', 'running', ...) in a (partially) written notebook.
+
+    Raises OSError or ValueError where the file is missing or caught mid-write.
+    """
+    cells = json.loads(Path(path).read_text())["cells"]
+    return [cell.get("metadata", {}).get("papermill", {}).get("status") for cell in cells]
+
+
+def running_cell(path: Path) -> int | None:
+    """Index of the cell papermill marked running in a partially written notebook, else None."""
+    try:
+        states = cell_states(path)
+    except (OSError, ValueError, KeyError):
+        return None
+    return states.index("running") if "running" in states else None
 
 
 def remove_tmp(spec: RunSpec) -> None:
