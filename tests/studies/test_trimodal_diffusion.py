@@ -13,11 +13,11 @@ from torch import nn
 from atelier import report
 from atelier.nn import Transformer, TransformerConfig, param_groups
 from atelier.studies.config import ConfigError
-from atelier.studies.trimodal_diffusion import (Config, build_data, build_model, choose_default,
+from atelier.studies.trimodal_diffusion import (Config, batch_sizes, build_data, build_model, choose_default,
                                                 continuation_perplexity, eval_batches, fit_laws, modality_losses,
                                                 monotonicity, paired_margin, replicate_mean, replicate_seeds,
-                                                scaling_grid, spread, train_budgets, train_config,
-                                                within_class_spread)
+                                                scaling_grid, spread, sweep_baseline, train_budgets,
+                                                train_config, within_class_spread)
 from atelier.train import NextTokenLoss, TrainConfig, fit
 
 
@@ -168,7 +168,8 @@ def test_replicate_mean_averages_each_grid_point_over_the_seeds_and_removes_a_se
     bumped = joined.filter((pl.col("N") == 1e5) & (pl.col("modality") == "audio"))["loss_std"]
     np.testing.assert_allclose(bumped, 0.2, rtol=1e-9)  # the sample std of (+0.2, -0.2, 0)
     assert monotonicity(late)["not_falling"].sum() > 0 and monotonicity(mean)["not_falling"].sum() == 0
-    assert replicate_seeds(Config(), 0) == [0, 1, 2] and replicate_seeds(Config(), 1) == [3, 4, 5]
+    three = Config().override(grid_seeds=3)
+    assert replicate_seeds(three, 0) == [0, 1, 2] and replicate_seeds(three, 1) == [3, 4, 5]
 
 
 def test_the_grid_trained_by_worker_processes_equals_the_grid_trained_in_process(tmp_path):
@@ -185,6 +186,19 @@ def test_the_grid_trained_by_worker_processes_equals_the_grid_trained_in_process
     for key, trained in models.items():
         for a, b in zip(trained.model.parameters(), forked_models[key].model.parameters()):
             torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+def test_batch_size_runs_train_batch_budget_steps_at_the_logical_batch_and_see_the_same_tokens(tmp_path):
+    report.open_run("trimodal_diffusion", tmp_path / "run")
+    cfg = Config.preset("smoke").override(batch_budget=12, eval_examples=8)
+    data = build_data(cfg)
+    baseline = sweep_baseline(cfg, data, seed=0)
+    finals, curves = batch_sizes(cfg, data, eval_batches(data, cfg, seed=0), 0, baseline)
+    assert baseline.steps == cfg.sweep_budget == 9  # the sweep's run is not the batch sweep's at another budget
+    for rule in ("SDE rule", "no rule"):
+        rows = finals.filter(pl.col("rule") == rule).sort("batch_factor")
+        assert rows["steps"].to_list() == [24, 12, 6] and rows["batch_size"].to_list() == [16, 32, 64]
+    assert finals.filter(pl.col("batch_factor") == 1.0)["loss"].n_unique() == 1  # one logical-batch run, shared
 
 
 def test_spread_and_default_helpers():

@@ -101,6 +101,10 @@ class Config(StudyConfig):
     noise_schedules: tuple[str, ...] = ("linear", "cosine", "polynomial")
     polynomial_p: float = 2.0
     batch_factors: tuple[float, ...] = (0.5, 1.0, 2.0)  # physical batch / logical batch
+    batch_budget: int = 480  # steps of each batch-size run at the logical batch (k x fewer at k x the batch). The SDE
+    # rule is a small-step approximation: at the sweep's 240 steps the 2x batch runs 120 (10 of warmup) and lags with
+    # the rule too (spread ratio 0.46 / 0.58 / 0.22 on seeds 0 / 1 / 2); at 480 0.19 / 0.31 / 0.15 (seeds 3 / 4: 0.22 /
+    # 0.095), at 960 0.08 / 0.27 (seeds 0 / 1)
     # 5. sampling: on its own model (sampler_mixture, sampler_budget below)
     sampler_steps: tuple[int, ...] = (2, 4, 16)
     sampler_temperatures: tuple[float, ...] = (0.0, 1.0)
@@ -125,7 +129,7 @@ class Config(StudyConfig):
         "smoke": {"text_documents": 200, "speech_numbers": 10, "speech_lemmas": 0, "speech_voices": ("en", "en-us"),
                   "speech_speeds": (160,), "eval_examples": 32, "eval_passes": 1, "grid_seeds": 2, "grid_workers": 1,
                   "widths": (16, 32, 48, 64), "budgets": (6, 9, 12), "warmup_steps": 2, "sweep_width": 32,
-                  "sweep_budget": 9, "sampler_steps": (4,), "sampler_temperatures": (1.0,), "image_prompts": 10,
+                  "sweep_budget": 9, "batch_budget": 9, "sampler_steps": (4,), "sampler_temperatures": (1.0,), "image_prompts": 10,
                   "audio_prompts": 10, "text_prompts": 2, "gallery_prompts": 10, "eval_image_prompts": 10,
                   "eval_audio_prompts": 10, "sampler_budget": 12},
         "gpu": {"text_documents": 60000, "speech_words": 20, "speech_lemmas": 1000,
@@ -136,7 +140,7 @@ class Config(StudyConfig):
                 "eval_examples": 4096, "eval_passes": 4, "threads": 8,
                 "grid_mixture": BALANCED, "grid_seeds": 1, "widths": (64, 128, 192, 256, 384, 512), "grid_depth": 4,
                 "depth": 4, "budgets": (2000, 4000, 8000, 16000),
-                "warmup_steps": 200, "sweep_width": 192, "sweep_budget": 4000,
+                "warmup_steps": 200, "sweep_width": 192, "sweep_budget": 4000, "batch_budget": 4000,
                 "mixtures": (BALANCED, (4.0, 1.0, 1.0), (1.0, 4.0, 1.0), (1.0, 1.0, 4.0), (2.0, 2.0, 1.0),
                              (1.0, 2.0, 2.0)),
                 "polynomial_p": 2.0, "batch_factors": (0.25, 0.5, 1.0, 2.0, 4.0),
@@ -173,7 +177,7 @@ class Config(StudyConfig):
             raise ValueError(f"widths={self.widths} and budgets={self.budgets} need >= 2 values each, "
                              "budgets ascending")
         if any(b * (1 - self.decay_fraction) < self.warmup_steps
-               for b in (*self.budgets, self.sweep_budget, self.sampler_budget)):
+               for b in (*self.budgets, self.sweep_budget, self.batch_budget, self.sampler_budget)):
             raise ValueError(f"warmup_steps={self.warmup_steps} must end before the cooldown of the smallest of "
-                             f"budgets={self.budgets}, sweep_budget={self.sweep_budget} and "
-                             f"sampler_budget={self.sampler_budget}")
+                             f"budgets={self.budgets}, sweep_budget={self.sweep_budget}, batch_budget="
+                             f"{self.batch_budget} and sampler_budget={self.sampler_budget}")

@@ -80,13 +80,17 @@ def noise_schedules(cfg: Config, data: StudyData, batches: list[dict], seed: int
 
 def batch_sizes(cfg: Config, data: StudyData, batches: list[dict], seed: int, baseline: Trained
                 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Each physical batch with and without the SDE rule: (final validation NELBO per run,
-    training loss curves against sequences seen)."""
+    """Each physical batch with and without the SDE rule, cfg.batch_budget steps at the logical
+    batch: (final validation NELBO per run, training loss curves against sequences seen). The
+    sweep's baseline is the logical-batch run where the budgets agree; else it is trained here."""
+    if cfg.batch_budget != cfg.sweep_budget:
+        baseline = _run(cfg, data, seed, "batch-1", budget=cfg.batch_budget)
     finals, curves = [], []
     for rule, sde in (("SDE rule", True), ("no rule", False)):
         for k in cfg.batch_factors:
             name = f"batch-{k:g}-{'sde' if sde else 'plain'}"
-            trained = baseline if k == 1.0 else _run(cfg, data, seed, name, batch_factor=k, sde=sde)
+            trained = baseline if k == 1.0 else _run(cfg, data, seed, name, batch_factor=k, sde=sde,
+                                                      budget=cfg.batch_budget)
             loss = _losses(trained, cfg, data, batches, seed)["all"]
             batch = round(cfg.batch_size * k)
             finals.append({"rule": rule, "batch_factor": k, "batch_size": batch, "steps": trained.steps,
