@@ -164,20 +164,19 @@ def finalize(spec: RunSpec) -> Path:
     return final
 
 
-def close_unfinished(spec: RunSpec, exception: str, message: str, started: str, duration_s: float) -> bool:
+def close_unfinished(spec: RunSpec, exception: str, message: str, started: str, duration_s: float) -> None:
     """Record a run that stopped before finishing as failed and rename it into place, outputs kept.
 
-    Returns False where there was nothing to close: the run had already renamed itself.
+    Does nothing where the run has already renamed itself (finished, or closed by its worker).
     """
     if not spec.tmp.exists():
-        return False
+        return
     error = {"exception": exception, "message": message, "cell": running_cell(spec.tmp / "notebook.ipynb")}
     try:
         write_manifest(spec, spec.tmp, "failed", error, started, duration_s)
         finalize(spec)
     except FileNotFoundError:  # renamed by its worker meanwhile
-        return False
-    return True
+        pass
 
 
 def cell_states(path: Path) -> list[str | None]:
