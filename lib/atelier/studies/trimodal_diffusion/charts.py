@@ -50,17 +50,23 @@ def bars_chart(table: pl.DataFrame, key: str, key_title: str, title: str) -> alt
         title=title)
 
 
-def batch_chart(curves: pl.DataFrame, seq_len: int, window: int = 5) -> alt.FacetChart:
-    """Training loss (running mean over `window` logged points) vs tokens, per physical batch."""
+def batch_chart(finals: pl.DataFrame, curves: pl.DataFrame, seq_len: int, window: int = 5) -> alt.HConcatChart:
+    """The claim's quantity, final validation NELBO vs physical batch per rule (its spread is what the
+    rule shrinks), beside the training loss (running mean over `window` logged points) vs tokens."""
+    final = alt.Chart(finals).mark_line(point=True).encode(
+        x=alt.X("batch_size:O", title="physical batch (sequences)", axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("loss:Q", title="final validation NELBO (nats/token)", scale=alt.Scale(zero=False)),
+        color=alt.Color("rule:N", title=None, sort=["no rule", "SDE rule"]),
+    ).properties(width=200, height=180, title="final loss at the same tokens")
     smooth = curves.sort("rule", "batch_size", "examples").with_columns(
         tokens=pl.col("examples") * seq_len,
         loss=pl.col("loss").rolling_mean(window, min_samples=1).over("rule", "batch_size"))
-    return alt.Chart(smooth).mark_line().encode(
+    training = alt.Chart(smooth).mark_line().encode(
         x=alt.X("tokens:Q", title="training tokens"),
         y=alt.Y("loss:Q", title="training NELBO (nats/token, running mean)", scale=alt.Scale(zero=False)),
         color=alt.Color("batch_size:O", title="physical batch (sequences)", scale=alt.Scale(scheme="viridis")),
-    ).properties(width=260, height=180).facet(column=alt.Column("rule:N", title=None, sort=["no rule", "SDE rule"])
-                                              ).properties(
+    ).properties(width=220, height=180).facet(column=alt.Column("rule:N", title=None, sort=["no rule", "SDE rule"]))
+    return alt.hconcat(final, training).resolve_scale(color="independent").properties(
         title="Batch size: same tokens, physical batch k x logical, with and without the SDE rule")
 
 
