@@ -1,8 +1,8 @@
 """Config of the tri-modal masked-diffusion study: data, models, the five experiments' grids.
 
-The defaults are the cpu preset (about 55 CPU-minutes with one torch thread a process, ~35 min on
-two cores, once the tokenizer, audio codebook, speech renderings and sample classifiers are cached;
-45 of them are the scaling grid's three replicates, trained two at a time, see ``widths``);
+The defaults are the cpu preset (about 100 CPU-minutes with one torch thread a process, 52-58 min
+on two cores, once the tokenizer, audio codebook, speech renderings and sample classifiers are
+cached; ~95 of them are the scaling grid's six replicates, trained two at a time, see ``widths``);
 ``smoke`` only wires every experiment; ``gpu`` is the paper-like sweep for one H100.
 
 Every training run is WSD (warmup, constant LR, linear decay over the last ``decay_fraction``
